@@ -1,0 +1,70 @@
+"The project's own promises: README from index.ipynb, the two commands, the install, notebooks and package in step."
+import configparser, json, re, shutil, subprocess, sys, importlib, pkgutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT/'tools'))
+from make_readme import readme_text
+from readme_commands import readme_commands
+
+def test_readme_matches_index_notebook():
+    assert (ROOT/'README.md').read_text(encoding='utf-8') == readme_text(), \
+        "README.md differs from nbs/index.ipynb: run `python tools/make_readme.py`"
+
+def test_readme_starts_with_exactly_two_commands():
+    cmds = readme_commands()
+    assert len(cmds) == 2, cmds
+    install_run, install_test = cmds
+    assert install_run.startswith('pip install') and 'ch6-' in install_run
+    assert '.[dev]' in install_test and 'nbdev_test' in install_test and 'pytest tests' in install_test
+    assert 'FASTAI_CH6_DATA=synthetic' in install_test   # tests pin the stand-in data
+    text = (ROOT/'README.md').read_text()
+    assert text.index(install_run) < text.index('## What is in the course')   # at the top
+
+def test_ci_runs_readme_command_2():
+    ci = (ROOT/'.ci'/'run').read_text()
+    assert 'tools/readme_commands.py 2' in ci and 'python3 -m venv' in ci
+
+def test_runtime_requirements_are_fastai_and_matplotlib_only():
+    cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
+    reqs = [re.split(r'[<>=!~ ]', r)[0] for r in cfg['DEFAULT']['requirements'].split()]
+    assert sorted(reqs) == ['fastai', 'matplotlib']
+    dev = cfg['DEFAULT']['dev_requirements']
+    for pin in ['nbdev>=2.4.14,<3', 'fastcore<2', 'execnb<0.2', 'fastbook', 'jupyterlab', 'pytest']: assert pin in dev
+
+def test_installed_stack_is_pinned_and_consistent():
+    from importlib.metadata import version
+    assert version('torch').split('+')[0] == '2.14.1' and version('torchvision').split('+')[0] == '0.29.1'
+    assert version('fastai') == '2.8.7' and version('fastcore').startswith('1.')
+    assert version('nbdev').startswith('2.') and version('execnb').startswith('0.1.')
+    r = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+def test_all_brings_in_every_public_name():
+    import fastai_ch6, fastai_ch6.all as a
+    mods = [m.name for m in pkgutil.iter_modules(fastai_ch6.__path__) if not m.name.startswith('_') and m.name != 'all']
+    assert 'data' in mods
+    ns = {}; exec('from fastai_ch6.all import *', ns)
+    for m in mods:
+        mod = importlib.import_module(f'fastai_ch6.{m}')
+        missing = [n for n in getattr(mod, '__all__', []) if n not in ns]
+        assert not missing, f"fastai_ch6.all lacks fastai_ch6.{m}: {missing[:5]}"
+
+def _copy_project(dst):
+    for f in ['settings.ini', 'setup.py']: shutil.copy(ROOT/f, dst/f)
+    for d in ['nbs', 'fastai_ch6']:
+        shutil.copytree(ROOT/d, dst/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '_proc'))
+
+def _tree(root, pattern):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(Path(root).glob(pattern))}
+
+def test_nbdev_export_and_clean_change_nothing(tmp_path):
+    "The package is what the notebooks export, and the notebooks are clean, as CI's nbdev check requires."
+    _copy_project(tmp_path)
+    bindir = Path(sys.executable).parent
+    for cmd in ['nbdev_export', 'nbdev_clean']:
+        r = subprocess.run([str(bindir/cmd)], cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    assert _tree(tmp_path, 'fastai_ch6/*.py') == _tree(ROOT, 'fastai_ch6/*.py'), \
+        "fastai_ch6/ differs from what nbdev_export writes: edit the notebook, run nbdev_export, commit both"
+    assert _tree(tmp_path, 'nbs/*.ipynb') == _tree(ROOT, 'nbs/*.ipynb'), "a notebook is not clean: run nbdev_clean"
