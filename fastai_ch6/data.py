@@ -10,8 +10,8 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'write_biwi_head_pose', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'project', 'get_ctr',
            'describe_pascal', 'describe_biwi', 'ch6_data']
 
-# %% ../nbs/00_data.ipynb #a018553a
-import os, io, json, math, shutil, socket, uuid, contextlib, functools, warnings
+# %% ../nbs/00_data.ipynb #e7dbace8
+import os, io, sys, json, math, shutil, socket, uuid, contextlib, functools
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,14 +20,20 @@ from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, Param
 
+def _progress(it):
+    "A progress bar in notebooks and terminals; silent when output goes to a file or a pipe."
+    try: interactive = get_ipython() is not None   # noqa: F821 (defined inside IPython)
+    except NameError: interactive = sys.stdout.isatty()
+    return progress_bar(it, leave=False) if interactive else it
+
 try: import fcntl
 except ImportError: fcntl = None  # Windows: no cross-process lock, the atomic rename still protects the cache
 
-# %% ../nbs/00_data.ipynb #02c8a65d
+# %% ../nbs/00_data.ipynb #3c0eed9a
 class DataFormatError(ValueError):
     "A dataset file is not in the expected format; the message names the file, the line or row, and the fix."
 
-# %% ../nbs/00_data.ipynb #7f109983
+# %% ../nbs/00_data.ipynb #9f621caf
 SOURCES = ('real', 'synthetic', 'auto')
 
 def data_source(source:str|None=None, # 'real', 'synthetic' or 'auto'; `None` reads `$FASTAI_CH6_DATA`
@@ -41,12 +47,12 @@ def data_source(source:str|None=None, # 'real', 'synthetic' or 'auto'; `None` re
         raise ValueError(f"Unknown data source {source!r} in {where}: use one of 'real', 'synthetic' or 'auto'.")
     return s
 
-# %% ../nbs/00_data.ipynb #8bb5e60a
+# %% ../nbs/00_data.ipynb #b4833821
 def cache_dir()->Path:
     "Folder that holds the generated stand-ins: `$FASTAI_CH6_CACHE`, else `~/.cache/fastai_ch6`."
     return Path(os.environ.get('FASTAI_CH6_CACHE') or '~/.cache/fastai_ch6').expanduser()
 
-# %% ../nbs/00_data.ipynb #f780c35d
+# %% ../nbs/00_data.ipynb #1dd6200f
 def _real_url(name):
     from fastai.data.external import URLs
     return getattr(URLs, name)
@@ -68,7 +74,7 @@ def _reachable(url, timeout=3.0):
         with socket.create_connection((u.hostname, u.port or (443 if u.scheme=='https' else 80)), timeout=timeout): return True
     except OSError: return False
 
-# %% ../nbs/00_data.ipynb #512e1f38
+# %% ../nbs/00_data.ipynb #4fb47ae7
 class DatasetUnavailable(RuntimeError):
     "The real dataset was asked for but cannot be downloaded here."
 
@@ -84,7 +90,7 @@ def _real_dataset(name, data=None):
     try: return Path(untar_data(url, data=data))
     except OSError as e: raise DatasetUnavailable(f"{hint} (download failed: {e})") from e
 
-# %% ../nbs/00_data.ipynb #e4df4f2c
+# %% ../nbs/00_data.ipynb #48762e35
 MANIFEST = '.fastai_ch6_manifest.json'
 GENERATOR_VERSION = 1
 
@@ -108,7 +114,7 @@ def dataset_is_complete(root:Path, # root folder of a generated stand-in
         except OSError: return False
     return bool(m.get('files'))
 
-# %% ../nbs/00_data.ipynb #7403886d
+# %% ../nbs/00_data.ipynb #f5ea5488
 @contextlib.contextmanager
 def _locked(path):
     "Hold an exclusive lock on the file `path` (a no-op where `fcntl` is missing)."
@@ -144,13 +150,13 @@ def build_atomically(dest:Path, # the dataset's final root folder
             if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #ae8227e5
+# %% ../nbs/00_data.ipynb #8900aeb8
 VOC_CLASSES = ('aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse '
                'motorbike person pottedplant sheep sofa train tvmonitor').split()
 VOC_IMAGE_COUNTS = dict(zip(VOC_CLASSES, (238, 243, 330, 181, 244, 186, 713, 337, 445, 141,
                                           200, 421, 287, 245, 2008, 245, 96, 229, 261, 256)))
 
-# %% ../nbs/00_data.ipynb #fd5bab69
+# %% ../nbs/00_data.ipynb #a1a3cc90
 _K, _W, _SKIN = (25,25,25), (245,245,245), (250,205,170)
 GLYPHS = {
  'aeroplane':  [('ellipse',(0,.4,1,.6),(40,120,230)), ('poly',[(.35,.5),(.62,.5),(.45,.02)],(40,120,230)),
@@ -205,7 +211,7 @@ GLYPH_ASPECT = dict(aeroplane=1.6, bicycle=1.5, bird=1.3, boat=1.2, bottle=.45, 
                     diningtable=1.6, dog=1.3, horse=1.2, motorbike=1.5, person=.5, pottedplant=.75, sheep=1.3, sofa=1.7,
                     train=2.2, tvmonitor=1.25)
 
-# %% ../nbs/00_data.ipynb #085f6f2c
+# %% ../nbs/00_data.ipynb #39aa4656
 def draw_glyph(draw:ImageDraw.ImageDraw, # where to draw
                name:str, # a VOC class name
                box:tuple, # (x0, y0, x1, y1) in pixels
@@ -226,7 +232,7 @@ def draw_glyph(draw:ImageDraw.ImageDraw, # where to draw
         elif kind=='poly':    draw.polygon([pt(*p) for p in geom], fill=col)
         elif kind=='line':    draw.line([pt(*p) for p in geom], fill=col, width=lw)
 
-# %% ../nbs/00_data.ipynb #6f23825f
+# %% ../nbs/00_data.ipynb #be30e39c
 _VOC_SIZES = [((500,375),.55), ((375,500),.2), ((500,333),.15), ((333,500),.05), ((500,400),.05)]
 
 def _background(rng, size, n_clutter=(4,9), spread=25):
@@ -265,7 +271,7 @@ def _voc_image(seed, i):
         objs.append((c, box))
     return im, objs
 
-# %% ../nbs/00_data.ipynb #8d4f5017
+# %% ../nbs/00_data.ipynb #f82a3217
 def _coco(rows, objs_of, cats):
     "A COCO-style annotation dict, the format of VOC's `train.json`."
     images, anns = [], []
@@ -293,7 +299,7 @@ def write_pascal_2007(root:Path, # empty folder to write into
     valid = np.zeros(n_train, bool); valid[rng.choice(n_train, round(n_train*2510/5011), replace=False)] = True
     rows, objs_of = {'train':[], 'test':[]}, {}
     vi = iter(valid)
-    for i in progress_bar(range(n), leave=False):
+    for i in _progress(range(n)):
         split = 'test' if is_test[i] else 'train'
         fname = f'{ids[i]:06d}.jpg'
         im, objs = _voc_image(seed, i)
@@ -309,7 +315,7 @@ def write_pascal_2007(root:Path, # empty folder to write into
                     ('valid', [r for r in rows['train'] if r['is_valid']]), ('test', rows['test'])]:
         (root/f'{name}.json').write_text(json.dumps(_coco(rs, objs_of, cats)))
 
-# %% ../nbs/00_data.ipynb #57caf9fa
+# %% ../nbs/00_data.ipynb #ff5c4b8c
 def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
                 dest:Path|None=None, # synthetic: the dataset's folder (default under `cache_dir()`); real: the folder `untar_data` extracts into
                 n_train:int=5011, # synthetic: rows of train.csv, about half of them `is_valid`
@@ -328,13 +334,13 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
     dest = Path(dest) if dest is not None else cache_dir()/f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}'
     return build_atomically(dest, functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed), params, 'PASCAL_2007')
 
-# %% ../nbs/00_data.ipynb #9d436f1b
+# %% ../nbs/00_data.ipynb #6d4d6834
 def label_counts(df:pd.DataFrame, # a DataFrame with a space-separated `labels` column
                 )->pd.Series:
     "How many rows contain each label, most frequent first."
     return df['labels'].fillna('').str.split().explode().dropna().value_counts()
 
-# %% ../nbs/00_data.ipynb #1fe23401
+# %% ../nbs/00_data.ipynb #bed65065
 def _truthy(v):
     if isinstance(v, (bool, np.bool_)): return bool(v)
     s = str(v).strip().lower()
@@ -372,7 +378,7 @@ def read_labels_csv(fname:Path, # a CSV with columns fname, labels, is_valid
                 raise DataFormatError(f"{fname}, row {i+2}, column 'labels': unknown label {bad[0]!r}. Known labels: {' '.join(vocab)}.")
     return df
 
-# %% ../nbs/00_data.ipynb #1688ba01
+# %% ../nbs/00_data.ipynb #ac0969e4
 RGB_CAL = np.array([[517.679, 0, 320], [0, 517.679, 240.5], [0, 0, 1]])
 DEPTH_CAL = np.array([[575.816, 0, 320], [0, 575.816, 240], [0, 0, 1]])
 
@@ -392,7 +398,7 @@ def pose_text(R:np.ndarray, # 3x3 head rotation
     "A `pose.txt` in BIWI's layout: three lines of rotation, a blank line, the head centre."
     return _fmt_rows(R) + '\n' + _fmt_rows([ctr])
 
-# %% ../nbs/00_data.ipynb #9cbc3858
+# %% ../nbs/00_data.ipynb #3f1bbe32
 HEAD_WIDTH_MM = 170
 
 def _person_look(seed, person):
@@ -412,7 +418,7 @@ def rotation_matrix(yaw:float, pitch:float, roll:float)->np.ndarray:
     Rz = np.array([[np.cos(r),-np.sin(r),0],[np.sin(r),np.cos(r),0],[0,0,1]])
     return Rz @ Ry @ Rx
 
-# %% ../nbs/00_data.ipynb #4fb3709e
+# %% ../nbs/00_data.ipynb #31c0c99b
 def _draw_head(d, look, u, v, z, R, fx):
     "Draw a head of `look` centred at pixel (u, v), at depth z mm, turned by rotation R."
     r = fx*HEAD_WIDTH_MM/2/z                       # half the head's width in pixels
@@ -443,7 +449,7 @@ def _draw_head(d, look, u, v, z, R, fx):
     m0, m1 = rot(dx - .25*rx, dy + .62*ry), rot(dx + .25*rx, dy + .62*ry)
     d.line([m0, m1], fill=(150,40,50), width=max(2, round(.09*r)))
 
-# %% ../nbs/00_data.ipynb #ab05ad4d
+# %% ../nbs/00_data.ipynb #d1c12730
 def _biwi_frame(seed, person, i, look, K=RGB_CAL):
     "Frame `i` of `person`: `(PIL image, rotation R, centre (x, y, z) mm)`."
     rng = np.random.default_rng([seed, person, i])
@@ -458,7 +464,7 @@ def _biwi_frame(seed, person, i, look, K=RGB_CAL):
     _draw_head(ImageDraw.Draw(im), look, u, v, ctr[2], R, fx)
     return im, R, ctr
 
-# %% ../nbs/00_data.ipynb #38109e47
+# %% ../nbs/00_data.ipynb #2f8bdba7
 def _obj_text(look):
     "A small ellipsoid head mesh in Wavefront OBJ, standing in for BIWI's `NN.obj` face scans."
     a, b, c = HEAD_WIDTH_MM/2, HEAD_WIDTH_MM/2*look['face_ratio'], HEAD_WIDTH_MM/2*1.1
@@ -489,8 +495,7 @@ def write_biwi_head_pose(root:Path, # empty folder to write into
     "Write the BIWI_HEAD_POSE stand-in into `root` in the layout of fastai's `biwi_head_pose` archive."
     root = Path(root)
     depth_R, depth_t = np.eye(3), (-24.5, 0.2, 1.8)
-    pb = progress_bar(range(1, 25), leave=False)
-    for person in pb:
+    for person in _progress(range(1, 25)):
         look = _person_look(seed, person)
         folder = root/f'{person:02d}'; folder.mkdir(parents=True)
         (root/f'{person:02d}.obj').write_text(_obj_text(look))
@@ -519,7 +524,7 @@ def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; defaul
     dest = Path(dest) if dest is not None else cache_dir()/f'biwi_head_pose-synthetic-f{frames_per_person}-s{seed}'
     return build_atomically(dest, functools.partial(write_biwi_head_pose, frames_per_person=frames_per_person, seed=seed), params, 'BIWI_HEAD_POSE')
 
-# %% ../nbs/00_data.ipynb #0c636f48
+# %% ../nbs/00_data.ipynb #53b7d48e
 def img2pose(x)->Path:
     "The `pose.txt` beside the BIWI frame `x` (`frame_00003_rgb.jpg` -> `frame_00003_pose.txt`)."
     return Path(f'{str(x)[:-7]}pose.txt')
@@ -572,7 +577,7 @@ def read_cal(fname:Path, # a BIWI `rgb.cal`
     "The 3x3 camera intrinsics from a BIWI calibration file (cached per file), checked."
     return _cal_and_size(fname)[0].copy()
 
-# %% ../nbs/00_data.ipynb #1aac03e2
+# %% ../nbs/00_data.ipynb #7ed55a3a
 def project(ctr, # head centre (x, y, z) in mm
             K:np.ndarray, # 3x3 camera intrinsics
            )->np.ndarray:
@@ -594,7 +599,7 @@ def get_ctr(fname:Path, # a BIWI frame `frame_XXXXX_rgb.jpg`
                               "Check the units (mm) and the sign of x and y in the pose file, and the folder's rgb.cal.")
     return torch.tensor([u, v])
 
-# %% ../nbs/00_data.ipynb #cddd1ee0
+# %% ../nbs/00_data.ipynb #139031f4
 def describe_pascal(path:Path)->str:
     "A short description of a PASCAL-format dataset at `path`."
     df = read_labels_csv(path/'train.csv')
