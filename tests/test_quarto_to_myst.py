@@ -1,0 +1,140 @@
+"The Quarto -> MyST adapter of the docs build (tools/quarto_to_myst.py): each Quarto construct nbdev leaves in `_proc`."
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT/'tools'))
+from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, cell_options, convert_callouts,
+                            convert_heading_ids, convert_link_attrs, page_name, parse_attrs, pop_frontmatter,
+                            rewrite_links, showdoc_markdown, sidebar_entries)
+
+SITE = 'https://fastai-ch6.github.io/fastai_ch6'
+PAGES = {'index.ipynb': 'index', '00_data.ipynb': 'data', '01_datablock.ipynb': 'datablock'}
+
+def code(source, outputs=()): return {'cell_type': 'code', 'metadata': {}, 'source': source, 'outputs': list(outputs), 'execution_count': 1}
+def md_out(text): return {'output_type': 'execute_result', 'data': {'text/markdown': text, 'text/plain': '<x>'}, 'metadata': {}}
+
+# --- front matter ---------------------------------------------------------------------------------
+
+def test_frontmatter_becomes_title_description_and_page_name():
+    nb = {'cells': [{'cell_type': 'raw', 'metadata': {}, 'source': '---\ndescription: Two datasets.\noutput-file: data.html\ntitle: The datasets\n\n---\n\n'},
+                    {'cell_type': 'markdown', 'metadata': {}, 'source': 'Text.'}], 'metadata': {'widgets': {}}}
+    fm, out = adapt_notebook(nb, PAGES, SITE)
+    assert fm == {'description': 'Two datasets.', 'output-file': 'data.html', 'title': 'The datasets'}
+    assert out['cells'][0]['source'].startswith('# The datasets\n')
+    assert ':::{container} description\nTwo datasets.\n:::' in out['cells'][0]['source']
+    assert [c['source'] for c in out['cells'][1:]] == ['Text.']
+    assert 'widgets' not in out['metadata'] and out['metadata']['kernelspec']['language'] == 'python'
+    assert len({c['id'] for c in out['cells']}) == len(out['cells'])          # nbformat 4.5 ids
+    assert nb['cells'][0]['cell_type'] == 'raw'                               # the input is left alone
+
+def test_no_frontmatter():
+    nb = {'cells': [{'cell_type': 'markdown', 'metadata': {}, 'source': '---\n\nnot front matter'}]}
+    assert pop_frontmatter(nb) == {} and len(nb['cells']) == 1
+
+def test_page_name_follows_nbdev():
+    assert page_name('00_data.ipynb') == 'data' and page_name('05_Regression.ipynb') == 'regression'
+    assert page_name('index.ipynb') == 'index' and page_name('01a_extra_bits.ipynb') == 'extra_bits'
+
+# --- callouts and divs ----------------------------------------------------------------------------
+
+def test_callout_types():
+    for kind in ['note', 'tip', 'warning', 'caution', 'important']:
+        assert convert_callouts(f'::: {{.callout-{kind}}}\nBody.\n:::') == f':::{{{kind}}}\nBody.\n:::'
+
+def test_callout_title_from_attribute_or_first_heading():
+    assert convert_callouts('::: {.callout-tip title="Why 64?"}\nBody.\n:::') == \
+        ':::{admonition} Why 64?\n:class: tip\n\nBody.\n:::'
+    assert convert_callouts(':::{.callout-warning}\n## Slow on a CPU\nBody.\n:::') == \
+        ':::{admonition} Slow on a CPU\n:class: warning\n\nBody.\n:::'
+
+def test_nested_callouts_get_longer_outer_fences():
+    out = convert_callouts('::: {.callout-note}\nOuter.\n\n::: {.callout-tip}\nInner.\n:::\n:::')
+    assert out == '::::{note}\nOuter.\n\n:::{tip}\nInner.\n:::\n::::'
+
+def test_layout_divs_keep_their_content_and_text_around_is_untouched():
+    assert convert_callouts('Before.\n\n::: {.column-margin}\nA margin note.\n:::\n\nAfter.') == 'Before.\n\nA margin note.\n\nAfter.'
+
+def test_colons_inside_code_blocks_are_not_divs():
+    text = '```python\n::: {.callout-note}\n```\nPlain.'
+    assert convert_callouts(text) == text
+
+def test_parse_attrs():
+    assert parse_attrs('#sec-a .callout-tip title="A b" collapse=true') == ('sec-a', ['callout-tip'], {'title': 'A b', 'collapse': 'true'})
+
+# --- links ----------------------------------------------------------------------------------------
+
+def test_target_blank_link_becomes_html_with_its_attributes():
+    out = convert_link_attrs('See [source](https://github.com/x/y.py#L3){target="_blank" style="float:right"} now.')
+    assert out == 'See <a href="https://github.com/x/y.py#L3" target="_blank" style="float:right" rel="noopener">source</a> now.'
+
+def test_attributes_on_local_links_and_images_are_dropped():
+    assert convert_link_attrs('[next](data.ipynb){target="_blank"}') == '[next](data.ipynb)'
+    assert convert_link_attrs('![a plot](images/p.png){width=300}') == '![a plot](images/p.png)'
+
+def test_links_to_published_pages_and_notebooks_point_into_this_site():
+    assert rewrite_links(f'[`pascal_2007`]({SITE}/data.html#pascal_2007)', PAGES, SITE) == '[`pascal_2007`](data.ipynb#pascal_2007)'
+    assert rewrite_links('[lesson 1](01_datablock.ipynb)', PAGES, SITE) == '[lesson 1](datablock.ipynb)'
+    assert rewrite_links('[x](00_data.ipynb#choosing-the-source)', PAGES, SITE) == '[x](data.ipynb#choosing-the-source)'
+    for keep in ['[fastai](https://docs.fast.ai/data.block.html#DataBlock)', f'[gone]({SITE}/other.html)', '[top](#top)']:
+        assert rewrite_links(keep, PAGES, SITE) == keep
+
+def test_heading_ids():
+    assert convert_heading_ids('## Thresholds {#sec-thr}\nText') == '(sec-thr)=\n## Thresholds\nText'
+    assert convert_heading_ids('## Appendix {.unnumbered}') == '## Appendix'
+
+def test_adapt_markdown_combines_them():
+    out = adapt_markdown(f'::: {{.callout-note}}\nSee [`get_ctr`]({SITE}/data.html#get_ctr){{target="_blank"}}.\n:::', PAGES, SITE)
+    assert out == ':::{note}\nSee [`get_ctr`](data.ipynb#get_ctr).\n:::'
+
+# --- code cells -----------------------------------------------------------------------------------
+
+def test_cell_options_are_read_and_removed():
+    assert cell_options('#| echo: false\n#|output: asis\nshow_doc(f)') == ({'echo': 'false', 'output': 'asis'}, 'show_doc(f)')
+
+def test_echo_false_hides_the_code_keeps_the_output():
+    [c] = adapt_code_cell(code('#| echo: false\nplot()', [{'output_type': 'display_data', 'data': {'image/png': 'AA=='}, 'metadata': {}}]))
+    assert c['source'] == 'plot()' and c['metadata']['tags'] == ['remove-input'] and c['outputs']
+
+def test_include_false_drops_the_cell():
+    assert adapt_code_cell(code('#| include: false\nsetup()', [md_out('x')])) == []
+
+def test_output_false_and_code_fold():
+    assert adapt_code_cell(code('#| output: false\nx'))[0]['metadata']['tags'] == ['remove-output']
+    assert adapt_code_cell(code('#| code-fold: true\nx'))[0]['metadata']['tags'] == ['hide-input']
+
+def test_plain_code_cell_is_unchanged_and_empty_one_dropped():
+    c = code('x = 1\nx')
+    assert adapt_code_cell(c) == [c]
+    assert adapt_code_cell(code('#| eval: false\n')) == []
+
+def test_show_doc_output_becomes_page_markdown():
+    doc = '---\n\n[source](https://github.com/a/b.py#L1){target="_blank"}\n\n### get_ctr\n\n```python\ndef get_ctr(\n    f, # a file\n):\n```\n\n*Centre.*'
+    [c] = adapt_code_cell(code('#| echo: false\n#| output: asis\nshow_doc(get_ctr)', [md_out(doc)]))
+    assert c['cell_type'] == 'markdown' and c['source'].startswith('[source]') and '### get_ctr' in c['source']
+
+def test_show_doc_signature_that_is_not_python_is_plain_text():
+    sig = '```python\ndef ch6_data(\n    source:str <a help>=None,\n):\n```\n'
+    assert showdoc_markdown(sig).startswith('```text\n')
+    ok = '```python\ndef f(\n    a:int=1, # docs\n)->int:\n```\n'
+    assert showdoc_markdown(ok) == ok
+
+def test_whole_notebook_with_show_doc_links():
+    nb = {'cells': [code('#| echo: false\n#| output: asis\nshow_doc(f)',
+                         [md_out(f'### f\n\nUses [`g`]({SITE}/data.html#g) and [source](https://x.y/z){{target="_blank"}}.')])]}
+    _, out = adapt_notebook(nb, PAGES, SITE)
+    assert out['cells'][0]['source'] == '### f\n\nUses [`g`](data.ipynb#g) and <a href="https://x.y/z" target="_blank" rel="noopener">source</a>.'
+
+# --- sidebar ----------------------------------------------------------------------------------------
+
+def test_sidebar_entries_in_order_with_sections():
+    sb = {'website': {'sidebar': {'contents': ['index.ipynb', '00_data.ipynb',
+          {'section': 'Multi-label', 'contents': ['01_datablock.ipynb', {'href': '02_loss.ipynb', 'text': 'Loss'}]}]}}}
+    assert sidebar_entries(sb) == [(None, ['index.ipynb', '00_data.ipynb']), ('Multi-label', ['01_datablock.ipynb', '02_loss.ipynb'])]
+    assert sidebar_entries({}) == []
+
+def test_the_projects_own_sidebar_is_read():
+    import yaml
+    groups = sidebar_entries(yaml.safe_load((ROOT/'nbs'/'sidebar.yml').read_text()))
+    names = [n for _, ns in groups for n in ns]
+    assert names[0] == 'index.ipynb' and all((ROOT/'nbs'/n).exists() for n in names)
