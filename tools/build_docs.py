@@ -1,0 +1,159 @@
+"""Build the documentation site into `_docs/` without Quarto (run through tools/build_docs.sh).
+
+1. nbdev's own processing, as `nbdev_docs` runs it (`nbdev.serve.proc_nbs`): `nbs/` -> `_proc/`,
+   `#| hide` and export cells removed, `show_doc` output added. nbdev's warning about a cell that
+   mixes imports with other code is an error here: nbdev runs such cells while building the docs.
+2. Checks: every `show_doc` produced its documentation.
+3. tools/quarto_to_myst.py adapts each processed notebook for MyST-NB; they are staged in
+   build/docs_src/ under the page names Quarto would give them, in the order of nbs/sidebar.yml
+   (notebooks missing from it follow in file-name order).
+4. Sphinx (myst-nb, sphinx-book-theme) renders them into `_docs/`; any warning is an error.
+
+Usage: python tools/build_docs.py [--skip-proc] [--workers N]
+"""
+import argparse, json, os, re, shutil, subprocess, sys, time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT/'tools'))
+from quarto_to_myst import adapt_notebook, page_name, sidebar_entries, src, md_cell
+
+SRC, STATIC, DOCTREES = ROOT/'build'/'docs_src', ROOT/'build'/'docs_static', ROOT/'build'/'docs_doctrees'
+MATHJAX = ROOT/'build'/'npm'/'node_modules'/'mathjax'/'es5'
+# What the site needs of MathJax 3: the TeX-to-CommonHTML bundle, its fonts, and the pieces it loads on demand.
+MATHJAX_PARTS = ['tex-chtml.js', 'input/tex', 'output/chtml', 'ui', 'a11y', 'adaptors']
+QUARTO_ONLY = {'_quarto.yml', 'nbdev.yml', 'sidebar.yml', 'styles.css', '_brand.yml'}
+
+class BuildError(Exception): pass
+
+def _cfg():
+    from nbdev.config import get_config
+    return get_config(path=ROOT)
+
+def run_nbdev_processing(workers):
+    "nbs/ -> _proc/ with nbdev's processors, in fresh worker processes, as `nbdev_proc_nbs` does minus installing Quarto."
+    code = f"from nbdev.serve import proc_nbs; proc_nbs(n_workers={workers}, force=True)"
+    env = {**os.environ, 'PYTHONWARNINGS': 'error::UserWarning:nbdev.processors'}
+    r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True)
+    if r.returncode:
+        err = r.stderr
+        m = re.search(r'UserWarning: (Found cells containing imports and other code\..*?)\n---\n(.*?)\n---', err, re.S)
+        if m:
+            raise BuildError("nbdev: a notebook cell mixes imports with other code; nbdev executes such cells while "
+                             "building the docs. Put the imports in a cell of their own (or in an exported cell). "
+                             f"The cell:\n{m.group(2)}")
+        tail = '\n'.join(l for l in err.splitlines()[-25:])
+        raise BuildError(f"nbdev's processing (proc_nbs) failed:\n{tail}")
+
+def check_show_docs(proc):
+    "Every `show_doc(...)` cell of every processed notebook must have produced its markdown."
+    bad = []
+    for f in sorted(proc.glob('*.ipynb')):
+        for i, c in enumerate(json.loads(f.read_text(encoding='utf-8'))['cells']):
+            s = src(c)
+            if c['cell_type'] != 'code' or not re.search(r'^show_doc\(', s, re.M): continue
+            if not any('text/markdown' in o.get('data', {}) for o in c.get('outputs', [])):
+                err = ' '.join(src({'source': o.get('text', '')}) for o in c.get('outputs', []) if o.get('output_type') == 'stream')
+                last = [l for l in re.sub(r'\x1b\[[0-9;]*m', '', err).splitlines() if l.strip()][-1:] or ['no output']
+                bad.append(f"{f.name}: `{s.strip().splitlines()[-1]}` rendered no documentation ({last[0].strip()})")
+    if bad: raise BuildError("show_doc failed:\n  " + '\n  '.join(bad))
+
+def reading_order(nbs_path, proc):
+    "[(caption, [notebook names])]: nbs/sidebar.yml's order, then notebooks it does not list."
+    sb = nbs_path/'sidebar.yml'
+    groups = sidebar_entries(yaml.safe_load(sb.read_text()) if sb.exists() else {})
+    have = {f.name for f in proc.glob('*.ipynb')}
+    listed = [n for _, ns in groups for n in ns]
+    missing = sorted(have - set(listed))
+    if missing:
+        print(f"note: not in nbs/sidebar.yml, added at the end of the sidebar: {', '.join(missing)}")
+        if groups and groups[-1][0] is None: groups[-1][1].extend(missing)
+        else: groups.append((None, missing))
+    gone = [n for n in listed if n not in have]
+    if gone: raise BuildError(f"nbs/sidebar.yml lists notebooks that do not exist: {', '.join(gone)}")
+    if 'index.ipynb' not in have: raise BuildError("nbs/index.ipynb is missing: it is the site's front page")
+    return groups
+
+def stage(proc, nbs_path, cfg):
+    "Adapt the processed notebooks into build/docs_src/ and gather the static files into build/docs_static/."
+    for d in (SRC, STATIC): shutil.rmtree(d, ignore_errors=True); d.mkdir(parents=True)
+    groups = reading_order(nbs_path, proc)
+    order = [n for _, ns in groups for n in ns]
+    fms = {n: _frontmatter(proc/n) for n in order}
+    pages = {n: Path(fms[n].get('output-file') or page_name(n)).stem for n in order}
+    pages['index.ipynb'] = 'index'
+    dup = {p for p in pages.values() if list(pages.values()).count(p) > 1}
+    if dup: raise BuildError(f"two notebooks would publish to the same page: {dup}")
+    site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
+    for n in order:
+        _, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url)
+        if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages)), 'id': 'toctree'})
+        (SRC/f'{pages[n]}.ipynb').write_text(json.dumps(nb, indent=1), encoding='utf-8')
+    for f in proc.rglob('*'):      # images and other files the notebooks use
+        rel = f.relative_to(proc)
+        if f.is_file() and f.suffix != '.ipynb' and str(rel) not in QUARTO_ONLY and not rel.parts[0].startswith('.'):
+            (SRC/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, SRC/rel)
+    shutil.copy2(nbs_path/'styles.css', STATIC/'styles.css')
+    shutil.copy2(ROOT/'tools'/'docs'/'ch6.css', STATIC/'ch6.css')
+    if not (MATHJAX/'tex-chtml.js').exists():
+        raise BuildError(f"MathJax is missing at {MATHJAX}: run `bash tools/build_docs.sh`, which installs it from npm")
+    for part in MATHJAX_PARTS:
+        s, d = MATHJAX/part, STATIC/'mathjax'/part
+        d.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(s, d) if s.is_dir() else shutil.copy2(s, d)
+    return pages
+
+def _frontmatter(f):
+    from quarto_to_myst import pop_frontmatter
+    return pop_frontmatter(json.loads(f.read_text(encoding='utf-8')))
+
+def _toctrees(groups, pages):
+    "Hidden toctrees on the front page: the sidebar, in reading order (the front page itself is the root)."
+    out = []
+    for caption, names in groups:
+        entries = [pages[n] for n in names if pages[n] != 'index']
+        if not entries: continue
+        opts = ':hidden:\n' + (f':caption: {caption}\n' if caption else '')
+        out.append('```{toctree}\n' + opts + '\n' + '\n'.join(entries) + '\n```')
+    return '\n\n'.join(out)
+
+def sphinx_build(out):
+    "Render build/docs_src/ with Sphinx, then put the site at `out` (myst-nb writes beside its output folder, so build in build/)."
+    html = ROOT/'build'/'docs_html'/'site'
+    shutil.rmtree(html, ignore_errors=True)
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-W', '--keep-going', '-q', '-j', '1',
+           '-c', str(ROOT/'tools'/'docs'), '-d', str(DOCTREES), str(SRC), str(html)]
+    r = subprocess.run(cmd, cwd=ROOT)
+    if r.returncode: raise BuildError(f"Sphinx reported warnings or errors (exit {r.returncode}); see above")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(html, out)
+
+def site_size(out):
+    files = [f for f in out.rglob('*') if f.is_file()]
+    return len(files), sum(f.stat().st_size for f in files)
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--skip-proc', action='store_true', help="reuse _proc/ from an earlier run")
+    ap.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
+    a = ap.parse_args(argv)
+    cfg = _cfg(); out = ROOT/cfg.doc_path.name; proc = ROOT/'_proc'
+    t0 = time.time()
+    try:
+        if not a.skip_proc: run_nbdev_processing(a.workers)
+        t1 = time.time()
+        check_show_docs(proc)
+        pages = stage(proc, cfg.nbs_path, cfg)
+        t2 = time.time()
+        sphinx_build(out)
+    except BuildError as e:
+        print(f"build_docs: {e}", file=sys.stderr); return 1
+    t3 = time.time()
+    n, size = site_size(out)
+    print(f"build_docs: {len(pages)} pages -> {out.relative_to(ROOT)}/ ({n} files, {size/2**20:.1f} MiB); "
+          f"nbdev processing {t1-t0:.0f} s, staging {t2-t1:.0f} s, Sphinx {t3-t2:.0f} s, total {t3-t0:.0f} s")
+    return 0
+
+if __name__ == '__main__': sys.exit(main())
