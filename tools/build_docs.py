@@ -32,6 +32,27 @@ def _cfg():
     from nbdev.config import get_config
     return get_config(path=ROOT)
 
+def mixed_import_cells(nbs_path):
+    """Cells nbdev would warn about and run while building the docs: imports mixed with other code, in a
+    notebook that documents exports. Found up front, all at once, with notebook and cell number."""
+    import warnings
+    from nbdev.process import NBProcessor
+    from nbdev.processors import _do_eval
+    from nbdev.doclinks import nbglob
+    bad = []
+    for f in sorted(nbglob(nbs_path, func=Path)):
+        cells = NBProcessor(f, procs=[], rm_directives=False).nb.cells
+        if not any(c.cell_type == 'code' and ({'export', 'exports', 'exporti'} & set(c.directives_)
+                   or 'show_doc(' in c.source) for c in cells): continue
+        for i, c in enumerate(cells, 1):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter('always')
+                try: _do_eval(c)
+                except SyntaxError: continue
+            if any('imports and other code' in str(x.message) for x in w):
+                bad.append(f"{f.relative_to(ROOT)}, cell {i}: {c.source.strip().splitlines()[0]}")
+    return bad
+
 def run_nbdev_processing(workers):
     "nbs/ -> _proc/ with nbdev's processors, in fresh worker processes, as `nbdev_proc_nbs` does minus installing Quarto."
     code = f"from nbdev.serve import proc_nbs; proc_nbs(n_workers={workers}, force=True)"
@@ -142,7 +163,12 @@ def main(argv=None):
     cfg = _cfg(); out = ROOT/cfg.doc_path.name; proc = ROOT/'_proc'
     t0 = time.time()
     try:
-        if not a.skip_proc: run_nbdev_processing(a.workers)
+        if not a.skip_proc:
+            bad = mixed_import_cells(cfg.nbs_path)
+            if bad: raise BuildError("these cells mix imports with other code; nbdev runs such cells while building the docs "
+                                     "(nbdev's warning, an error here). Put the import lines in a cell of their own "
+                                     "(or in an exported cell):\n  " + '\n  '.join(bad))
+            run_nbdev_processing(a.workers)
         t1 = time.time()
         check_show_docs(proc)
         pages = stage(proc, cfg.nbs_path, cfg)
