@@ -10,7 +10,7 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'write_biwi_head_pose', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'project', 'get_ctr',
            'describe_pascal', 'describe_biwi', 'ch6_data']
 
-# %% ../nbs/00_data.ipynb #f42c1e61
+# %% ../nbs/00_data.ipynb #99982598
 import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools
 from pathlib import Path
 from urllib.parse import urlparse
@@ -29,11 +29,11 @@ def _progress(it):
 try: import fcntl
 except ImportError: fcntl = None  # Windows: no cross-process lock, the atomic rename still protects the cache
 
-# %% ../nbs/00_data.ipynb #49f03259
+# %% ../nbs/00_data.ipynb #3236697c
 class DataFormatError(ValueError):
     "A dataset file is not in the expected format; the message names the file, the line or row, and the fix."
 
-# %% ../nbs/00_data.ipynb #1abab7c0
+# %% ../nbs/00_data.ipynb #ef14caa0
 SOURCES = ('real', 'synthetic', 'auto')
 
 def data_source(source:str|None=None, # 'real', 'synthetic' or 'auto'; `None` reads `$FASTAI_CH6_DATA`
@@ -47,12 +47,12 @@ def data_source(source:str|None=None, # 'real', 'synthetic' or 'auto'; `None` re
         raise ValueError(f"Unknown data source {source!r} in {where}: use one of 'real', 'synthetic' or 'auto'.")
     return s
 
-# %% ../nbs/00_data.ipynb #01014abb
+# %% ../nbs/00_data.ipynb #951865c3
 def cache_dir()->Path:
     "Folder that holds the generated stand-ins: `$FASTAI_CH6_CACHE`, else `~/.cache/fastai_ch6`."
     return Path(os.environ.get('FASTAI_CH6_CACHE') or '~/.cache/fastai_ch6').expanduser()
 
-# %% ../nbs/00_data.ipynb #9f773c55
+# %% ../nbs/00_data.ipynb #3eb27955
 def _real_url(name):
     from fastai.data.external import URLs
     return getattr(URLs, name)
@@ -77,7 +77,7 @@ def _reachable(url, timeout=3.0):
     t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout)   # a stuck DNS lookup cannot hang us
     return bool(ok)
 
-# %% ../nbs/00_data.ipynb #fcdbb6df
+# %% ../nbs/00_data.ipynb #0ac0f1f0
 class DatasetUnavailable(RuntimeError):
     "The real dataset was asked for but cannot be downloaded here."
 
@@ -93,7 +93,7 @@ def _real_dataset(name, data=None):
     try: return Path(untar_data(url, data=data))
     except OSError as e: raise DatasetUnavailable(f"{hint} (download failed: {e})") from e
 
-# %% ../nbs/00_data.ipynb #40d3f412
+# %% ../nbs/00_data.ipynb #d15dcf80
 MANIFEST = '.fastai_ch6_manifest.json'
 GENERATOR_VERSION = 1
 
@@ -117,7 +117,7 @@ def dataset_is_complete(root:Path, # root folder of a generated stand-in
         except OSError: return False
     return bool(m.get('files'))
 
-# %% ../nbs/00_data.ipynb #6ad91ce1
+# %% ../nbs/00_data.ipynb #2728d31a
 @contextlib.contextmanager
 def _locked(path):
     "Hold an exclusive lock on the file `path` (a no-op where `fcntl` is missing)."
@@ -153,13 +153,13 @@ def build_atomically(dest:Path, # the dataset's final root folder
             if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #af53daa7
+# %% ../nbs/00_data.ipynb #091546dd
 VOC_CLASSES = ('aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse '
                'motorbike person pottedplant sheep sofa train tvmonitor').split()
 VOC_IMAGE_COUNTS = dict(zip(VOC_CLASSES, (238, 243, 330, 181, 244, 186, 713, 337, 445, 141,
                                           200, 421, 287, 245, 2008, 245, 96, 229, 261, 256)))
 
-# %% ../nbs/00_data.ipynb #0e345857
+# %% ../nbs/00_data.ipynb #3ff2136b
 _K, _W, _SKIN = (25,25,25), (245,245,245), (250,205,170)
 GLYPHS = {
  'aeroplane':  [('ellipse',(0,.4,1,.6),(40,120,230)), ('poly',[(.35,.5),(.62,.5),(.45,.02)],(40,120,230)),
@@ -214,7 +214,7 @@ GLYPH_ASPECT = dict(aeroplane=1.6, bicycle=1.5, bird=1.3, boat=1.2, bottle=.45, 
                     diningtable=1.6, dog=1.3, horse=1.2, motorbike=1.5, person=.5, pottedplant=.75, sheep=1.3, sofa=1.7,
                     train=2.2, tvmonitor=1.25)
 
-# %% ../nbs/00_data.ipynb #3d182053
+# %% ../nbs/00_data.ipynb #e8d36001
 def draw_glyph(draw:ImageDraw.ImageDraw, # where to draw
                name:str, # a VOC class name
                box:tuple, # (x0, y0, x1, y1) in pixels
@@ -235,7 +235,7 @@ def draw_glyph(draw:ImageDraw.ImageDraw, # where to draw
         elif kind=='poly':    draw.polygon([pt(*p) for p in geom], fill=col)
         elif kind=='line':    draw.line([pt(*p) for p in geom], fill=col, width=lw)
 
-# %% ../nbs/00_data.ipynb #16a1748e
+# %% ../nbs/00_data.ipynb #91efbdfb
 _VOC_SIZES = [((500,375),.55), ((375,500),.2), ((500,333),.15), ((333,500),.05), ((500,400),.05)]
 
 def _background(rng, size, n_clutter=(4,9), spread=25):
@@ -274,7 +274,7 @@ def _voc_image(seed, i):
         objs.append((c, box))
     return im, objs
 
-# %% ../nbs/00_data.ipynb #d15fd0af
+# %% ../nbs/00_data.ipynb #85aed252
 def _coco(rows, objs_of, cats):
     "A COCO-style annotation dict, the format of VOC's `train.json`."
     images, anns = [], []
@@ -318,7 +318,7 @@ def write_pascal_2007(root:Path, # empty folder to write into
                     ('valid', [r for r in rows['train'] if r['is_valid']]), ('test', rows['test'])]:
         (root/f'{name}.json').write_text(json.dumps(_coco(rs, objs_of, cats)))
 
-# %% ../nbs/00_data.ipynb #8e75c4d1
+# %% ../nbs/00_data.ipynb #43720313
 def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
                 dest:Path|None=None, # synthetic: the dataset's folder (default under `cache_dir()`); real: the folder `untar_data` extracts into
                 n_train:int=5011, # synthetic: rows of train.csv, about half of them `is_valid`
@@ -337,13 +337,13 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
     dest = Path(dest) if dest is not None else cache_dir()/f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}'
     return build_atomically(dest, functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed), params, 'PASCAL_2007')
 
-# %% ../nbs/00_data.ipynb #0d286710
+# %% ../nbs/00_data.ipynb #b05afeea
 def label_counts(df:pd.DataFrame, # a DataFrame with a space-separated `labels` column
                 )->pd.Series:
     "How many rows contain each label, most frequent first."
     return df['labels'].fillna('').str.split().explode().dropna().value_counts()
 
-# %% ../nbs/00_data.ipynb #48e3c8f9
+# %% ../nbs/00_data.ipynb #521f7e8d
 def _truthy(v):
     if isinstance(v, (bool, np.bool_)): return bool(v)
     s = str(v).strip().lower()
@@ -381,18 +381,19 @@ def read_labels_csv(fname:Path, # a CSV with columns fname, labels, is_valid
                 raise DataFormatError(f"{fname}, row {i+2}, column 'labels': unknown label {bad[0]!r}. Known labels: {' '.join(vocab)}.")
     return df
 
-# %% ../nbs/00_data.ipynb #f7a35bca
+# %% ../nbs/00_data.ipynb #40a1ef7e
 RGB_CAL = np.array([[517.679, 0, 320], [0, 517.679, 240.5], [0, 0, 1]])
 DEPTH_CAL = np.array([[575.816, 0, 320], [0, 575.816, 240], [0, 0, 1]])
 
 def _fmt_rows(a): return ''.join(' '.join(f'{v:g}' for v in row) + ' \n' for row in np.atleast_2d(a))
 
 def cal_text(K:np.ndarray, # 3x3 intrinsics
-             R:np.ndarray=np.eye(3), # rotation of the camera
+             R:np.ndarray|None=None, # rotation of the camera; default the identity
              t=(0,0,0), # translation of the camera (mm)
              size=(640,480), # image width and height
             )->str:
     "A calibration file in BIWI's layout: intrinsics, distortion, rotation, translation and image size, blocks separated by blank lines."
+    R = np.eye(3) if R is None else R
     return '\n'.join([_fmt_rows(K), '0 0 0 0 \n', _fmt_rows(R), _fmt_rows([t]), f'{size[0]} {size[1]} \n'])
 
 def pose_text(R:np.ndarray, # 3x3 head rotation
@@ -401,7 +402,7 @@ def pose_text(R:np.ndarray, # 3x3 head rotation
     "A `pose.txt` in BIWI's layout: three lines of rotation, a blank line, the head centre."
     return _fmt_rows(R) + '\n' + _fmt_rows([ctr])
 
-# %% ../nbs/00_data.ipynb #a0d415c9
+# %% ../nbs/00_data.ipynb #cfd27753
 HEAD_WIDTH_MM = 170
 
 def _person_look(seed, person):
@@ -421,7 +422,7 @@ def rotation_matrix(yaw:float, pitch:float, roll:float)->np.ndarray:
     Rz = np.array([[np.cos(r),-np.sin(r),0],[np.sin(r),np.cos(r),0],[0,0,1]])
     return Rz @ Ry @ Rx
 
-# %% ../nbs/00_data.ipynb #b15cd0d3
+# %% ../nbs/00_data.ipynb #889a80b4
 def _draw_head(d, look, u, v, z, R, fx):
     "Draw a head of `look` centred at pixel (u, v), at depth z mm, turned by rotation R."
     r = fx*HEAD_WIDTH_MM/2/z                       # half the head's width in pixels
@@ -452,7 +453,7 @@ def _draw_head(d, look, u, v, z, R, fx):
     m0, m1 = rot(dx - .25*rx, dy + .62*ry), rot(dx + .25*rx, dy + .62*ry)
     d.line([m0, m1], fill=(150,40,50), width=max(2, round(.09*r)))
 
-# %% ../nbs/00_data.ipynb #048a76ba
+# %% ../nbs/00_data.ipynb #ed6a68e6
 def _biwi_frame(seed, person, i, look, K=RGB_CAL):
     "Frame `i` of `person`: `(PIL image, rotation R, centre (x, y, z) mm)`."
     rng = np.random.default_rng([seed, person, i])
@@ -467,7 +468,7 @@ def _biwi_frame(seed, person, i, look, K=RGB_CAL):
     _draw_head(ImageDraw.Draw(im), look, u, v, ctr[2], R, fx)
     return im, R, ctr
 
-# %% ../nbs/00_data.ipynb #aeed2dbf
+# %% ../nbs/00_data.ipynb #adda100c
 def _obj_text(look):
     "A small ellipsoid head mesh in Wavefront OBJ, standing in for BIWI's `NN.obj` face scans."
     a, b, c = HEAD_WIDTH_MM/2, HEAD_WIDTH_MM/2*look['face_ratio'], HEAD_WIDTH_MM/2*1.1
@@ -527,7 +528,7 @@ def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; defaul
     dest = Path(dest) if dest is not None else cache_dir()/f'biwi_head_pose-synthetic-f{frames_per_person}-s{seed}'
     return build_atomically(dest, functools.partial(write_biwi_head_pose, frames_per_person=frames_per_person, seed=seed), params, 'BIWI_HEAD_POSE')
 
-# %% ../nbs/00_data.ipynb #e04503db
+# %% ../nbs/00_data.ipynb #9c0be2f1
 def img2pose(x)->Path:
     "The `pose.txt` beside the BIWI frame `x` (`frame_00003_rgb.jpg` -> `frame_00003_pose.txt`)."
     return Path(f'{str(x)[:-7]}pose.txt')
@@ -580,7 +581,7 @@ def read_cal(fname:Path, # a BIWI `rgb.cal`
     "The 3x3 camera intrinsics from a BIWI calibration file (cached per file), checked."
     return _cal_and_size(fname)[0].copy()
 
-# %% ../nbs/00_data.ipynb #2599760a
+# %% ../nbs/00_data.ipynb #1c7585a9
 def project(ctr, # head centre (x, y, z) in mm
             K:np.ndarray, # 3x3 camera intrinsics
            )->np.ndarray:
@@ -602,7 +603,7 @@ def get_ctr(fname:Path, # a BIWI frame `frame_XXXXX_rgb.jpg`
                               "Check the units (mm) and the sign of x and y in the pose file, and the folder's rgb.cal.")
     return torch.tensor([u, v])
 
-# %% ../nbs/00_data.ipynb #709ba539
+# %% ../nbs/00_data.ipynb #afeecb2d
 def describe_pascal(path:Path)->str:
     "A short description of a PASCAL-format dataset at `path`."
     df = read_labels_csv(path/'train.csv')
