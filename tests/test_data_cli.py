@@ -42,7 +42,9 @@ GEN = "import sys; from fastai_ch6.data import pascal_2007; pascal_2007('synthet
 def test_interrupted_generation_leaves_no_half_dataset(tmp_path, sig):
     "Ctrl-C or a killed process during generation: no dataset folder appears, and the next call builds it whole."
     dest = tmp_path/'voc'
-    p = subprocess.Popen([sys.executable, '-c', GEN, str(dest)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a shell that starts jobs in the background makes them ignore SIGINT; give the generator a normal Ctrl-C
+    p = subprocess.Popen([sys.executable, '-c', GEN, str(dest)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline:   # wait until the generator is writing images into its temporary folder
         tmps = list(tmp_path.glob('.voc.tmp-*'))
@@ -50,6 +52,7 @@ def test_interrupted_generation_leaves_no_half_dataset(tmp_path, sig):
         time.sleep(.05)
     else: pytest.fail('generation never started')
     p.send_signal(sig); p.wait(timeout=60)
+    assert p.returncode != 0, 'the generator finished before it was interrupted'
     assert not dest.exists()
     if sig == signal.SIGINT: assert not list(tmp_path.glob('.voc.tmp-*'))   # cleaned up on the way out
     from fastai_ch6.data import pascal_2007, dataset_is_complete
