@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #bd19028e
+# %% ../nbs/index.ipynb #5d1bdbcb
 from . import data
 from .data import *
 
