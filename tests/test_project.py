@@ -68,3 +68,22 @@ def test_nbdev_export_and_clean_change_nothing(tmp_path):
     assert _tree(tmp_path, 'fastai_ch6/*.py') == _tree(ROOT, 'fastai_ch6/*.py'), \
         "fastai_ch6/ differs from what nbdev_export writes: edit the notebook, run nbdev_export, commit both"
     assert _tree(tmp_path, 'nbs/*.ipynb') == _tree(ROOT, 'nbs/*.ipynb'), "a notebook is not clean: run nbdev_clean"
+
+def test_pinned_stack_can_export_and_reload_a_learner(tmp_path):
+    "Learner.export -> load_learner works on the pinned stack (plum-dispatch 2.10 breaks it: see constraints.txt)."
+    from fastai.vision.all import DataBlock, ImageBlock, MultiCategoryBlock, ColReader, ColSplitter, Resize, Learner, \
+        BCEWithLogitsLossFlat, load_learner, nn, pd, torch
+    from fastai_ch6.data import pascal_2007
+    path = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=40, n_test=0)
+    df = pd.read_csv(path/'train.csv')
+    dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_x=ColReader('fname', pref=path/'train'),
+                    get_y=ColReader('labels', label_delim=' '), splitter=ColSplitter('is_valid'),
+                    item_tfms=Resize(16)).dataloaders(df, bs=8, num_workers=0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, dls.c))
+    learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat(), path=tmp_path)
+    learn.export('model.pkl')
+    learn2 = load_learner(tmp_path/'model.pkl')
+    x = dls.one_batch()[0]
+    learn.model.eval(); learn2.model.eval()
+    assert torch.equal(learn.model(x), learn2.model(x))
+    assert list(learn2.dls.vocab) == list(dls.vocab)
