@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['small_images', 'pascal_dblock', 'pascal_dls']
 
-# %% ../nbs/01_datablock.ipynb #7cbf8460
+# %% ../nbs/01_datablock.ipynb #72d1d156
 import hashlib, inspect, pickle
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, MultiCategoryBlock, ColRea
 
 from .data import pascal_2007, read_labels_csv, VOC_CLASSES, cache_dir, build_atomically, DataFormatError
 
-# %% ../nbs/01_datablock.ipynb #653ee6e0
+# %% ../nbs/01_datablock.ipynb #8621bf1d
 def _resize_one(args):
     src, dst, size = args
     im = Image.open(src)
@@ -40,7 +40,7 @@ def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and
         parallel(_resize_one, [(f, tmp/'train'/f.name, size) for f in files], n_workers=n_workers, progress=False)
     return build_atomically(dest, write, dict(src=str(path.resolve()), size=size, n=len(files)), f'{size}px images')
 
-# %% ../nbs/01_datablock.ipynb #6531d98b
+# %% ../nbs/01_datablock.ipynb #0418839c
 def pascal_dblock(path:Path, # root of a PASCAL-format dataset
                   size:int=64, # side of the images the model sees
                   fast:bool=True, # `True`: images resized once and cached; `False`: the book's pipeline on full-size JPEGs
@@ -55,7 +55,7 @@ def pascal_dblock(path:Path, # root of a PASCAL-format dataset
                      get_x=ColReader('fname', pref=folder), get_y=ColReader('labels', label_delim=' '),
                      splitter=ColSplitter('is_valid'), item_tfms=item_tfms, batch_tfms=batch_tfms)
 
-# %% ../nbs/01_datablock.ipynb #76340275
+# %% ../nbs/01_datablock.ipynb #ffefdf35
 @delegates(DataBlock.dataloaders)
 def pascal_dls(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
                size:int=64, # side of the images the model sees (the book: 128)
@@ -77,4 +77,4 @@ def pascal_dls(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$
     if df['is_valid'].all() or not df['is_valid'].any():
         raise DataFormatError(f"{path/'train.csv'}: the sample has no {'training' if df['is_valid'].all() else 'validation'} rows; use more rows.")
     dblock = pascal_dblock(path, size, fast=fast, item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return dblock.dataloaders(df, bs=bs, num_workers=num_workers, **kwargs)
+    return dblock.dataloaders(df, bs=bs, num_workers=num_workers, path=path, **kwargs)
