@@ -110,11 +110,12 @@ class AutoThreshold(Callback):
         self.metric, self.threshs, self.history, self.thresh = metric, threshs, [], None
     def before_validate(self): self._preds, self._targs = [], []
     def after_batch(self):
-        if self.training or not hasattr(self, '_preds'): return
+        if self.training or not hasattr(self, '_preds') or not self.learn.yb: return   # `predict` has no targets
         self._preds.append(_plain(self.learn.pred).detach().float()); self._targs.append(_plain(self.learn.yb[0]).detach())
     def after_validate(self):
         if not getattr(self, '_preds', None): return
         preds, targs = torch.cat(self._preds), torch.cat(self._targs)
+        self._preds, self._targs = [], []                                   # keep the learner light to export
         self.thresh, _ = best_thresholds(preds.sigmoid(), targs, self.threshs, metric=self.metric)
         self.history.append(self.thresh)
         _set_thresh(self.learn, self.thresh)
