@@ -1,0 +1,114 @@
+"""The main job end to end through the `ch6` command: train, predict, evaluate, a real interruption and resume,
+two Accelerate processes, and bad input. Each test runs the installed command in a subprocess, on a tiny stand-in."""
+import json, os, re, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd, pytest
+
+BIN = Path(sys.executable).parent
+CH6 = str(BIN/'ch6')
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    from fastai_ch6.data import pascal_2007
+    return pascal_2007('synthetic', dest=tmp_path_factory.mktemp('data')/'voc', n_train=160, n_test=12)
+
+def _ch6(*args, timeout=600, **kw):
+    return subprocess.run([CH6, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+
+@pytest.fixture(scope='module')
+def trained(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp('runs')/'ml'
+    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out, r
+
+def test_train_saves_everything_and_prints_a_summary(trained):
+    out, r = trained
+    assert {'model.pkl', 'checkpoint.pth', 'thresholds.json', 'metrics.csv', 'summary.json', 'threshold_curve.png',
+            'show_results.png'} <= {p.name for p in out.iterdir()}
+    assert 'multilabel: mAP' in r.stdout and f'Saved in {out}' in r.stdout
+    assert len(pd.read_csv(out/'metrics.csv')) == 2
+    assert not list(out.glob('.*tmp*'))
+
+def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
+    out, _ = trained
+    r = _ch6('predict', out, tiny/'test', '--to', tmp_path/'p.csv')
+    assert r.returncode == 0, r.stderr[-3000:]
+    cli = pd.read_csv(tmp_path/'p.csv', keep_default_na=False)
+    from fastai_ch6.train import predict
+    py = predict(out, [tiny/'test'])
+    assert len(cli) == 12 and cli.file.tolist() == py.file.tolist()
+    assert cli.labels.tolist() == py.labels.tolist() and cli.probabilities.tolist() == py.probabilities.tolist()
+    r2 = _ch6('predict', out, tiny/'test', '--to', tmp_path/'p.csv')          # no silent overwrite
+    assert r2.returncode == 2 and '--overwrite' in r2.stderr and 'Traceback' not in r2.stderr
+
+def test_export_reload_gives_identical_predictions(trained, tiny):
+    out, _ = trained
+    import torch
+    from fastai_ch6.train import load_model
+    from fastai.vision.all import get_image_files
+    a, b = load_model(out), load_model(out)
+    files = get_image_files(tiny/'test')
+    pa, _ = a.get_preds(dl=a.dls.test_dl(files)); pb, _ = b.get_preds(dl=b.dls.test_dl(files))
+    assert torch.equal(pa, pb) and pa.shape == (12, 20)
+
+def test_evaluate_prints_the_lesson_metrics(trained, tiny):
+    out, _ = trained
+    r = _ch6('evaluate', out, '--data', tiny)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads(r.stdout)
+    assert s['n'] == 80 and 0 <= s['mAP'] <= 1 and {'F1', 'accuracy_multi', 'thresh'} <= set(s)
+
+def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
+    "A real interruption: SIGKILL during epoch 3 or later; the last complete epoch is on disk and --resume finishes the run."
+    import torch
+    out = tmp_path/'ml'
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '12'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 400
+    while time.time() < deadline:
+        try:
+            if torch.load(out/'checkpoint.pth', weights_only=False)['epoch'] >= 1: break
+        except (OSError, EOFError, RuntimeError): pass
+        time.sleep(.2)
+    else: p.kill(); pytest.fail('no checkpoint of epoch 2 appeared')
+    p.kill(); p.wait()
+    done = torch.load(out/'checkpoint.pth', weights_only=False)['epoch']      # loads: never a half-written file
+    assert 1 <= done < 11 and not (out/'model.pkl').exists()
+    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12)
+    assert r.returncode == 2 and '--resume' in r.stderr                     # the interrupted run is not overwritten
+    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12, '--resume')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert torch.load(out/'checkpoint.pth', weights_only=False)['epoch'] == 11 and (out/'model.pkl').exists()
+    assert pd.read_csv(out/'metrics.csv').epoch.max() == 11
+
+def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):
+    acc = shutil.which('accelerate', path=str(BIN)) or shutil.which('accelerate')
+    if acc is None: pytest.skip('accelerate is not installed')
+    out = tmp_path/'ml2'
+    r = subprocess.run([acc, 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
+                        '--dynamo_backend', 'no', CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '1', '--bs', '16'],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr[-4000:]
+    # 80 training images in batches of 16 are 5 batches on one process; two processes share them (40 images, 2 full batches each)
+    counts = {int(k): int(n) for k, n in re.findall(r'process (\d) of 2: trained (\d+) batches', r.stdout)}
+    assert counts == {0: 2, 1: 2}, r.stdout[-2000:]
+    assert r.stdout.count('Saved in') == 1 and (out/'model.pkl').exists() and not list(out.glob('.*tmp*'))
+
+@pytest.mark.parametrize('args,expect', [
+    (['train', 'multilabel', '--data', '/no/such/folder'], '/no/such/folder: no such folder'),
+    (['train', 'regression', '--data', '{tiny}'], 'no frames'),
+    (['predict', '{junk}', '{tiny}/test'], 'not a model saved by fastai_ch6'),
+    (['evaluate', '/no/such/run'], 'no such model file'),
+])
+def test_bad_input_gets_a_one_line_error(args, expect, tiny, tmp_path):
+    junk = tmp_path/'model.pkl'; junk.write_bytes(b'not a model')
+    r = _ch6(*[a.format(tiny=tiny, junk=junk) for a in args], timeout=300)
+    assert r.returncode == 2 and expect in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+
+def test_bad_csv_names_the_file_and_column(tmp_path):
+    d = tmp_path/'voc'; (d/'train').mkdir(parents=True)
+    (d/'train.csv').write_text('fname,labels\n000005.jpg,chair\n')
+    r = _ch6('train', 'multilabel', '--data', d, '--out', tmp_path/'o', timeout=300)
+    assert r.returncode == 2 and "train.csv: missing column 'is_valid'" in r.stderr
+    assert not (tmp_path/'o').exists() or not any((tmp_path/'o').iterdir())
