@@ -5,9 +5,15 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #5d1bdbcb
-from . import data
+# %% ../nbs/index.ipynb #66079512
+from . import data, datablock, losses, metrics, thresholds, regression, train
 from .data import *
+from .datablock import *
+from .losses import *
+from .metrics import *
+from .thresholds import *
+from .regression import *
+from .train import *
 
-_modules = [data]   # every lesson module; `from fastai_ch6.all import *` brings in all their public names
+_modules = [data, datablock, losses, metrics, thresholds, regression, train]   # every lesson module; `from fastai_ch6.all import *` brings in all their public names
 __all__ = [name for m in _modules for name in m.__all__]
