@@ -8,7 +8,7 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'OutputExists', 'prepare_out', '
            'multilabel_scores', 'regression_scores', 'NotOurModel', 'load_model', 'image_files', 'predict',
            'save_predictions', 'evaluate', 'main']
 
-# %% ../nbs/06_train.ipynb #61cfef8c
+# %% ../nbs/06_train.ipynb #62bb8d05
 import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -17,7 +17,7 @@ from fastai.vision.all import *
 from fastai.distributed import DistributedDL
 from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr)
 
-# %% ../nbs/06_train.ipynb #12ba9f12
+# %% ../nbs/06_train.ipynb #ae6fcbbd
 class OutputExists(FileExistsError):
     "The output folder already holds results and neither `overwrite` nor `resume` was asked for."
 
@@ -48,7 +48,7 @@ def atomic_write(fname:Path, # the file to (re)write
         if tmp.exists(): tmp.unlink()
     return fname
 
-# %% ../nbs/06_train.ipynb #4b66c418
+# %% ../nbs/06_train.ipynb #cade0ae2
 class EpochCheckpoint(Callback):
     "Save model, optimizer and epoch after every epoch to `fname`, atomically (on the main process only)."
     order = Recorder.order + 1
@@ -72,17 +72,17 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
     learn.create_opt(); learn.opt.load_state_dict(state['opt'])
     return state
 
-# %% ../nbs/06_train.ipynb #953bb3d5
+# %% ../nbs/06_train.ipynb #e69a46c4
 from .datablock import pascal_dls
 from .losses import BinaryCrossEntropy
 from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, head_cnn, center_error_px, center_error_pct, center_errors_px, biwi_frames
 
-# %% ../nbs/06_train.ipynb #20d4c201
+# %% ../nbs/06_train.ipynb #29252299
 TASKS = ('multilabel', 'regression')
-DEFAULTS = dict(multilabel=dict(epochs=15, lr=3e-3, size=64, bs=64),
-                regression=dict(epochs=12, lr=3e-3, size=120, bs=64))
+DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64),
+                regression=dict(epochs=10, lr=1e-2, size=120, bs=64))
 
 def _check_task(task):
     if task not in TASKS: raise ValueError(f"Unknown task {task!r}: use 'multilabel' (PASCAL format) or 'regression' (BIWI format).")
@@ -114,7 +114,7 @@ def check_data(task:str, # 'multilabel' or 'regression'
             raise DataFormatError(f"{missing[0]}: the folder has no rgb.cal (camera calibration).")
     return data
 
-# %% ../nbs/06_train.ipynb #922d15d0
+# %% ../nbs/06_train.ipynb #b636a856
 def task_learner(task:str, # 'multilabel' or 'regression'
                  data:Path, # root of a dataset in the task's format
                  size:int|None=None, # image size (regression: height; width is 4/3 of it)
@@ -136,7 +136,7 @@ def task_learner(task:str, # 'multilabel' or 'regression'
     learn.ch6_task = task
     return learn
 
-# %% ../nbs/06_train.ipynb #625ff4c2
+# %% ../nbs/06_train.ipynb #cd8a28f2
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast the list `t` from `rank` to every process: on the GPU for nccl, on the CPU for gloo."
@@ -163,7 +163,7 @@ class CountBatches(Callback):
     def after_batch(self):
         if self.training: self.n += 1
 
-# %% ../nbs/06_train.ipynb #de3599e4
+# %% ../nbs/06_train.ipynb #e7463ea5
 def _threshold_plot(preds, targs, thresh, fname):
     th = torch.linspace(0.01, 0.99, 99)
     acc = sweep_thresholds(preds, targs, th, metric='accuracy'); f1 = sweep_thresholds(preds, targs, th, metric='f1')
@@ -181,11 +181,11 @@ def _export(learn, fname):
     learn.path = Path(fname).parent
     atomic_write(fname, lambda p: learn.export(p.name))
 
-# %% ../nbs/06_train.ipynb #b1b26144
+# %% ../nbs/06_train.ipynb #951518c7
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
-               epochs:int|None=None, # epochs of one-cycle training (default: the course's, 15 / 12)
+               epochs:int|None=None, # epochs of one-cycle training (default: the course's, 10 for both tasks)
                lr:float|None=None, # peak learning rate
                size:int|None=None, # image size
                bs:int|None=None, # batch size
@@ -221,7 +221,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
         if rank: return {}                                   # only the first process evaluates and saves
-    return _finish(learn, task, out, config)
+    with (learn.no_bar() if quiet else contextlib.nullcontext()): return _finish(learn, task, out, config)
 
 def _end_distributed():
     "Wait for every process, close the process group, and go on as a single process; returns this process's rank."
@@ -230,7 +230,7 @@ def _end_distributed():
     os.environ['WORLD_SIZE'] = '1'                           # fastai gathers predictions across processes while this is > 1
     return rank
 
-# %% ../nbs/06_train.ipynb #41106bf7
+# %% ../nbs/06_train.ipynb #f431640e
 def _finish(learn, task, out, config):
     "Evaluate on the validation set, pick thresholds, save plots, the exported model and a summary."
     preds, targs = learn.get_preds()
@@ -265,7 +265,7 @@ def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
     e = center_errors_px(preds, targs)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))
 
-# %% ../nbs/06_train.ipynb #15ae2e1a
+# %% ../nbs/06_train.ipynb #d5a9ffdd
 class NotOurModel(ValueError):
     "A model file that is not an exported `fastai_ch6` learner."
 
@@ -286,7 +286,7 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     if learn.ch6_task == 'multilabel' and th.exists(): learn.ch6_thresh = json.loads(th.read_text())['thresh']
     return learn
 
-# %% ../nbs/06_train.ipynb #5d776b55
+# %% ../nbs/06_train.ipynb #0916bcca
 def image_files(inputs, # image files and/or folders (searched recursively)
                )->tuple:
     "`(readable, skipped)`: the image files among `inputs`, and the ones that cannot be decoded (each with a warning naming it)."
@@ -368,7 +368,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
     return dict(n=len(files), **regression_scores(preds.view(-1, 2), targs))
 
-# %% ../nbs/06_train.ipynb #c69f4878
+# %% ../nbs/06_train.ipynb #a97b13db
 def _parser():
     p = argparse.ArgumentParser(prog='ch6', description='Chapter 6 of fastai: multi-label classification (PASCAL format) and '
                                 'head-centre regression (BIWI format). Train, evaluate and predict.')
@@ -378,8 +378,8 @@ def _parser():
     t.add_argument('task', choices=TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
     t.add_argument('--data', type=Path, help="dataset root; default: the task's dataset ($FASTAI_CH6_DATA picks real, synthetic or auto)")
     t.add_argument('--out', type=Path, default=None, help='output folder (default: ch6-output/TASK); refuses one that holds results')
-    t.add_argument('--epochs', type=int, help='epochs of one-cycle training (default 15 multilabel, 12 regression)')
-    t.add_argument('--lr', type=float, help='peak learning rate (default 3e-3)')
+    t.add_argument('--epochs', type=int, help='epochs of one-cycle training (default 10)')
+    t.add_argument('--lr', type=float, help='peak learning rate (default 3e-3 multilabel, 1e-2 regression)')
     t.add_argument('--size', type=int, help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=int, help='batch size (default 64)')
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42)')
@@ -406,7 +406,7 @@ def _parser():
     d.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
     return p
 
-# %% ../nbs/06_train.ipynb #7509c9e5
+# %% ../nbs/06_train.ipynb #80b95295
 def _summary_line(task, s):
     if task == 'multilabel': return f"mAP {s['mAP']:.3f}, F1 {s['F1']:.3f}, accuracy_multi {s['accuracy_multi']:.3f} at threshold {s['thresh']:.2f}"
     return f"mean centre error {s['center_error_px']:.1f} px, 90th percentile {s['center_p90_px']:.1f} px"
