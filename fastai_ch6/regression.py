@@ -6,7 +6,7 @@
 __all__ = ['LossChoice', 'PROBLEMS', 'load_frame', 'FrameCtr', 'FrameBlock', 'biwi_frames', 'biwi_dls', 'sigmoid_range',
            'center_errors_px', 'center_error_px', 'center_error_pct', 'SpatialSoftArgmax', 'head_cnn', 'loss_for']
 
-# %% ../nbs/05_regression.ipynb #806cb72c
+# %% ../nbs/05_regression.ipynb #06e93dab
 import math, os, shutil, tempfile
 from collections import namedtuple
 from functools import partial
@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from fastai.vision.all import *
 from .data import DataFormatError, get_ctr, img2pose
 
-# %% ../nbs/05_regression.ipynb #3b66f9a4
+# %% ../nbs/05_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame
                size:tuple=(120, 160), # (height, width) to decode to
               )->PILImage:
@@ -34,7 +34,7 @@ def load_frame(fname:Path, # a JPEG frame
     if im.size != (w, h): im = im.resize((w, h), Image.BILINEAR)
     return PILImage(im)
 
-# %% ../nbs/05_regression.ipynb #25d9f82b
+# %% ../nbs/05_regression.ipynb #dce28f5d
 class FrameCtr:
     "`get_ctr` in the pixels of the frame decoded at `size`."
     def __init__(self, size:tuple=(120, 160)): self.size = tuple(size)  # (height, width) the frame is decoded to
@@ -43,7 +43,7 @@ class FrameCtr:
         h, w = self.size
         return get_ctr(fname) * torch.tensor([w/W, h/H])
 
-# %% ../nbs/05_regression.ipynb #4f71b2eb
+# %% ../nbs/05_regression.ipynb #d5c7eb12
 def FrameBlock(size:tuple=(120, 160), # (height, width) to decode to
               )->TransformBlock:
     "An `ImageBlock` whose images are decoded straight to `size` by `load_frame`."
@@ -86,7 +86,7 @@ def biwi_dls(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
     if seed is not None: set_seed(seed)
     return dblock.dataloaders(files, bs=bs, num_workers=num_workers, **kwargs)
 
-# %% ../nbs/05_regression.ipynb #73dcd566
+# %% ../nbs/05_regression.ipynb #be682d3c
 def sigmoid_range(x:torch.Tensor, # any activations
                   lo:float, # lowest value of the output
                   hi:float, # highest value of the output
@@ -94,7 +94,7 @@ def sigmoid_range(x:torch.Tensor, # any activations
     "Sigmoid of `x` scaled to the range `(lo, hi)`."
     return torch.sigmoid(x) * (hi - lo) + lo
 
-# %% ../nbs/05_regression.ipynb #66b99a6a
+# %% ../nbs/05_regression.ipynb #137e7868
 def center_errors_px(pred:torch.Tensor, # predicted centres scaled to [-1, 1], `[n, 2]` or `[n, 1, 2]`
                      targ:torch.Tensor, # true centres, same scale
                      frame:tuple=(640, 480), # (width, height) of the original frame in pixels
@@ -115,7 +115,7 @@ def center_error_pct(q:float=90, # the percentile
     def _pct(pred, targ): return center_errors_px(pred, targ, frame).quantile(q/100)
     return AccumMetric(_pct, flatten=False, name=f'center_p{q:g}_px')
 
-# %% ../nbs/05_regression.ipynb #8f7d3e8e
+# %% ../nbs/05_regression.ipynb #e2f79cb0
 class SpatialSoftArgmax(nn.Module):
     "Softmax over each `[h, w]` map of scores, then the expected `(x, y)` position of its cell centres, scaled to [-1, 1]."
     def forward(self, x):
@@ -125,7 +125,7 @@ class SpatialSoftArgmax(nn.Module):
         ys = (torch.arange(h, device=x.device)*2 + 1)/h - 1
         return torch.stack([(p.sum(2)*xs).sum(-1), (p.sum(3)*ys).sum(-1)], dim=-1).view(b, c*2)
 
-# %% ../nbs/05_regression.ipynb #a839dfc6
+# %% ../nbs/05_regression.ipynb #8f93437b
 def head_cnn(n_points:int=1, # points to find in each picture
              c:int=64, # channels of the 1/8-resolution grid
             )->nn.Sequential:
@@ -135,7 +135,7 @@ def head_cnn(n_points:int=1, # points to find in each picture
         ConvLayer(c, c), ConvLayer(c, c, padding=2, dilation=2), ConvLayer(c, c, padding=4, dilation=4),
         nn.Conv2d(c, n_points, 1), SpatialSoftArgmax())
 
-# %% ../nbs/05_regression.ipynb #4bae62cb
+# %% ../nbs/05_regression.ipynb #f58a844c
 LossChoice = namedtuple('LossChoice', 'loss_func activation decodes final_layer')
 PROBLEMS = ('single-label', 'multi-label', 'regression')
 
