@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'OutputExists', 'prepare_out', 'atomic_write', 'EpochCheckpoint',
-           'load_checkpoint', 'default_data', 'check_data', 'task_learner', 'MetricsCSV', 'CountBatches', 'train_task',
-           'multilabel_scores', 'regression_scores', 'NotOurModel', 'load_model', 'image_files', 'predict',
-           'save_predictions', 'evaluate', 'main']
+           'load_checkpoint', 'default_data', 'unreadable_image', 'check_data', 'task_learner', 'MetricsCSV',
+           'CountBatches', 'train_task', 'multilabel_scores', 'regression_scores', 'NotOurModel', 'load_model',
+           'image_files', 'predict', 'save_predictions', 'evaluate', 'main']
 
-# %% ../nbs/06_train.ipynb #62bb8d05
+# %% ../nbs/06_train.ipynb #829b825b
 import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -17,7 +17,7 @@ from fastai.vision.all import *
 from fastai.distributed import DistributedDL
 from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr)
 
-# %% ../nbs/06_train.ipynb #ae6fcbbd
+# %% ../nbs/06_train.ipynb #f6229ac0
 class OutputExists(FileExistsError):
     "The output folder already holds results and neither `overwrite` nor `resume` was asked for."
 
@@ -48,7 +48,7 @@ def atomic_write(fname:Path, # the file to (re)write
         if tmp.exists(): tmp.unlink()
     return fname
 
-# %% ../nbs/06_train.ipynb #cade0ae2
+# %% ../nbs/06_train.ipynb #29b09868
 class EpochCheckpoint(Callback):
     "Save model, optimizer and epoch after every epoch to `fname`, atomically (on the main process only)."
     order = Recorder.order + 1
@@ -72,14 +72,14 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
     learn.create_opt(); learn.opt.load_state_dict(state['opt'])
     return state
 
-# %% ../nbs/06_train.ipynb #e69a46c4
+# %% ../nbs/06_train.ipynb #2114ea77
 from .datablock import pascal_dls
 from .losses import BinaryCrossEntropy
 from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, head_cnn, center_error_px, center_error_pct, center_errors_px, biwi_frames
 
-# %% ../nbs/06_train.ipynb #29252299
+# %% ../nbs/06_train.ipynb #7032b5f2
 TASKS = ('multilabel', 'regression')
 DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64),
                 regression=dict(epochs=10, lr=1e-2, size=120, bs=64))
@@ -93,10 +93,27 @@ def default_data(task:str, # 'multilabel' or 'regression'
     "The dataset a task uses when no folder is given: PASCAL_2007 or BIWI_HEAD_POSE (the stand-in offline)."
     return pascal_2007() if _check_task(task) == 'multilabel' else biwi_head_pose()
 
+def unreadable_image(fname:Path, # an image file
+                    )->str|None:
+    "Why `fname` cannot be decoded (truncated, corrupt, not an image), or `None` if it can."
+    try:
+        with Image.open(fname) as im:
+            im.draft('RGB', (64, 64))     # a JPEG decodes at 1/8 scale: fast, and a truncated file still fails
+            im.load()
+    except Exception as e: return str(e) or type(e).__name__
+    return None
+
+def _stop_on_unreadable(files):
+    bad = [(f, why) for f in files if (why := unreadable_image(f))]
+    if bad:
+        raise DataFormatError(f"{len(bad)} training image(s) cannot be read, e.g. " + '; '.join(f"{f}: {w}" for f, w in bad[:3]) +
+                              ". Replace them, or remove them from the dataset, then train again.")
+
 def check_data(task:str, # 'multilabel' or 'regression'
                data:Path, # the dataset's root folder
+               images:bool=True, # also decode every image, to stop before training on a corrupt one
               )->Path:
-    "Check that `data` is a folder in `task`'s format, saying which file or folder is missing."
+    "Check that `data` is a folder in `task`'s format, saying which file, column or image is wrong."
     data = Path(data)
     if not data.is_dir(): raise FileNotFoundError(f"{data}: no such folder.")
     if _check_task(task) == 'multilabel':
@@ -106,15 +123,17 @@ def check_data(task:str, # 'multilabel' or 'regression'
         df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)
         if missing := [f for f in df.fname if not (data/'train'/f).is_file()][:3]:
             raise DataFormatError(f"{data/'train.csv'}: {len(missing)}+ image(s) listed but not in {data/'train'}, e.g. {missing[0]!r}.")
+        if images: _stop_on_unreadable([data/'train'/f for f in df.fname])
     else:
         files = biwi_frames(data)
         if missing := [f for f in files if not Path(f'{str(f)[:-7]}pose.txt').exists()][:1]:
             raise DataFormatError(f"{missing[0]}: its pose file {missing[0].name[:-7]}pose.txt is missing.")
         if missing := sorted({f.parent for f in files if not (f.parent/'rgb.cal').exists()})[:1]:
             raise DataFormatError(f"{missing[0]}: the folder has no rgb.cal (camera calibration).")
+        if images: _stop_on_unreadable(files)
     return data
 
-# %% ../nbs/06_train.ipynb #b636a856
+# %% ../nbs/06_train.ipynb #e218b497
 def task_learner(task:str, # 'multilabel' or 'regression'
                  data:Path, # root of a dataset in the task's format
                  size:int|None=None, # image size (regression: height; width is 4/3 of it)
@@ -136,7 +155,7 @@ def task_learner(task:str, # 'multilabel' or 'regression'
     learn.ch6_task = task
     return learn
 
-# %% ../nbs/06_train.ipynb #cd8a28f2
+# %% ../nbs/06_train.ipynb #97a06e2d
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast the list `t` from `rank` to every process: on the GPU for nccl, on the CPU for gloo."
@@ -163,7 +182,7 @@ class CountBatches(Callback):
     def after_batch(self):
         if self.training: self.n += 1
 
-# %% ../nbs/06_train.ipynb #e7463ea5
+# %% ../nbs/06_train.ipynb #e38674ce
 def _threshold_plot(preds, targs, thresh, fname):
     th = torch.linspace(0.01, 0.99, 99)
     acc = sweep_thresholds(preds, targs, th, metric='accuracy'); f1 = sweep_thresholds(preds, targs, th, metric='f1')
@@ -181,7 +200,7 @@ def _export(learn, fname):
     learn.path = Path(fname).parent
     atomic_write(fname, lambda p: learn.export(p.name))
 
-# %% ../nbs/06_train.ipynb #951518c7
+# %% ../nbs/06_train.ipynb #c70686a7
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
@@ -230,7 +249,7 @@ def _end_distributed():
     os.environ['WORLD_SIZE'] = '1'                           # fastai gathers predictions across processes while this is > 1
     return rank
 
-# %% ../nbs/06_train.ipynb #f431640e
+# %% ../nbs/06_train.ipynb #0f5b4829
 def _finish(learn, task, out, config):
     "Evaluate on the validation set, pick thresholds, save plots, the exported model and a summary."
     preds, targs = learn.get_preds()
@@ -265,7 +284,7 @@ def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
     e = center_errors_px(preds, targs)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))
 
-# %% ../nbs/06_train.ipynb #d5a9ffdd
+# %% ../nbs/06_train.ipynb #9811f550
 class NotOurModel(ValueError):
     "A model file that is not an exported `fastai_ch6` learner."
 
@@ -286,7 +305,7 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     if learn.ch6_task == 'multilabel' and th.exists(): learn.ch6_thresh = json.loads(th.read_text())['thresh']
     return learn
 
-# %% ../nbs/06_train.ipynb #0916bcca
+# %% ../nbs/06_train.ipynb #d76ee687
 def image_files(inputs, # image files and/or folders (searched recursively)
                )->tuple:
     "`(readable, skipped)`: the image files among `inputs`, and the ones that cannot be decoded (each with a warning naming it)."
@@ -298,11 +317,8 @@ def image_files(inputs, # image files and/or folders (searched recursively)
         else: raise FileNotFoundError(f"{p}: no such file or folder.")
     good, bad = [], []
     for f in files:
-        try:
-            with Image.open(f) as im: im.load()                   # a full decode: catches truncated files too
-            good.append(f)
-        except Exception as e:
-            warnings.warn(f"skipping {f}: not a readable image ({e})"); bad.append(f)
+        if (why := unreadable_image(f)) is None: good.append(f)
+        else: warnings.warn(f"skipping {f}: not a readable image ({why})"); bad.append(f)
     if not good: raise DataFormatError(f"no readable images in {', '.join(map(str, L(inputs)))}.")
     return good, bad
 
@@ -348,7 +364,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     "The lesson's metrics of a saved model on a labelled folder: mAP, F1, accuracy_multi; or centre error in px."
     learn = model if isinstance(model, Learner) else load_model(model)
     task = learn.ch6_task
-    data = check_data(task, data if data is not None else default_data(task))
+    data = check_data(task, data if data is not None else default_data(task), images=False)   # unreadable images are skipped below
     if split not in ('valid', 'all'): raise ValueError(f"split={split!r}: use 'valid' or 'all'.")
     if task == 'multilabel':
         df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)
@@ -368,7 +384,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
     return dict(n=len(files), **regression_scores(preds.view(-1, 2), targs))
 
-# %% ../nbs/06_train.ipynb #a97b13db
+# %% ../nbs/06_train.ipynb #55f8e52c
 def _parser():
     p = argparse.ArgumentParser(prog='ch6', description='Chapter 6 of fastai: multi-label classification (PASCAL format) and '
                                 'head-centre regression (BIWI format). Train, evaluate and predict.')
@@ -406,7 +422,7 @@ def _parser():
     d.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
     return p
 
-# %% ../nbs/06_train.ipynb #80b95295
+# %% ../nbs/06_train.ipynb #aa85776e
 def _summary_line(task, s):
     if task == 'multilabel': return f"mAP {s['mAP']:.3f}, F1 {s['F1']:.3f}, accuracy_multi {s['accuracy_multi']:.3f} at threshold {s['thresh']:.2f}"
     return f"mean centre error {s['center_error_px']:.1f} px, 90th percentile {s['center_p90_px']:.1f} px"
