@@ -8,7 +8,7 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'OutputExists', 'prepare_out', '
            'CountBatches', 'train_task', 'multilabel_scores', 'regression_scores', 'NotOurModel', 'load_model',
            'image_files', 'predict', 'save_predictions', 'evaluate', 'main']
 
-# %% ../nbs/06_train.ipynb #2f99641f
+# %% ../nbs/06_train.ipynb #bb6d5ea4
 import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -17,7 +17,7 @@ from fastai.vision.all import *
 from fastai.distributed import DistributedDL
 from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr)
 
-# %% ../nbs/06_train.ipynb #e609b3db
+# %% ../nbs/06_train.ipynb #074bf6f2
 class OutputExists(FileExistsError):
     "The output folder already holds results and neither `overwrite` nor `resume` was asked for."
 
@@ -48,7 +48,7 @@ def atomic_write(fname:Path, # the file to (re)write
         if tmp.exists(): tmp.unlink()
     return fname
 
-# %% ../nbs/06_train.ipynb #8a4e18a3
+# %% ../nbs/06_train.ipynb #a4def6f2
 class EpochCheckpoint(Callback):
     "Save model, optimizer and epoch after every epoch to `fname`, atomically (on the main process only)."
     order = Recorder.order + 1
@@ -72,14 +72,14 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
     learn.create_opt(); learn.opt.load_state_dict(state['opt'])
     return state
 
-# %% ../nbs/06_train.ipynb #36593f7d
+# %% ../nbs/06_train.ipynb #d590f851
 from .datablock import pascal_dls
 from .losses import BinaryCrossEntropy
 from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, head_cnn, center_error_px, center_error_pct, center_errors_px, biwi_frames
 
-# %% ../nbs/06_train.ipynb #a504b87d
+# %% ../nbs/06_train.ipynb #f1bf167c
 TASKS = ('multilabel', 'regression')
 DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64),
                 regression=dict(epochs=10, lr=1e-2, size=120, bs=64))
@@ -133,7 +133,7 @@ def check_data(task:str, # 'multilabel' or 'regression'
         if images: _stop_on_unreadable(files)
     return data
 
-# %% ../nbs/06_train.ipynb #d3f2d7cc
+# %% ../nbs/06_train.ipynb #b4bc190a
 def task_learner(task:str, # 'multilabel' or 'regression'
                  data:Path, # root of a dataset in the task's format
                  size:int|None=None, # image size (regression: height; width is 4/3 of it)
@@ -155,7 +155,7 @@ def task_learner(task:str, # 'multilabel' or 'regression'
     learn.ch6_task = task
     return learn
 
-# %% ../nbs/06_train.ipynb #d31c0dc3
+# %% ../nbs/06_train.ipynb #4ac0d659
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast the list `t` from `rank` to every process: on the GPU for nccl, on the CPU for gloo."
@@ -182,7 +182,7 @@ class CountBatches(Callback):
     def after_batch(self):
         if self.training: self.n += 1
 
-# %% ../nbs/06_train.ipynb #08191547
+# %% ../nbs/06_train.ipynb #64f467f2
 def _threshold_plot(preds, targs, thresh, fname):
     th = torch.linspace(0.01, 0.99, 99)
     acc = sweep_thresholds(preds, targs, th, metric='accuracy'); f1 = sweep_thresholds(preds, targs, th, metric='f1')
@@ -200,7 +200,7 @@ def _export(learn, fname):
     learn.path = Path(fname).parent
     atomic_write(fname, lambda p: learn.export(p.name))
 
-# %% ../nbs/06_train.ipynb #17200534
+# %% ../nbs/06_train.ipynb #aa5a39e3
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
@@ -249,7 +249,7 @@ def _end_distributed():
     os.environ['WORLD_SIZE'] = '1'                           # fastai gathers predictions across processes while this is > 1
     return rank
 
-# %% ../nbs/06_train.ipynb #5f6dd60a
+# %% ../nbs/06_train.ipynb #629de6ff
 def _finish(learn, task, out, config):
     "Evaluate on the validation set, pick thresholds, save plots, the exported model and a summary."
     preds, targs = learn.get_preds()
@@ -284,7 +284,7 @@ def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
     e = center_errors_px(preds, targs)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))
 
-# %% ../nbs/06_train.ipynb #abd51e19
+# %% ../nbs/06_train.ipynb #276fa31b
 class NotOurModel(ValueError):
     "A model file that is not an exported `fastai_ch6` learner."
 
@@ -305,7 +305,7 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     if learn.ch6_task == 'multilabel' and th.exists(): learn.ch6_thresh = json.loads(th.read_text())['thresh']
     return learn
 
-# %% ../nbs/06_train.ipynb #0d09865a
+# %% ../nbs/06_train.ipynb #38e399eb
 def image_files(inputs, # image files and/or folders (searched recursively)
                )->tuple:
     "`(readable, skipped)`: the image files among `inputs`, and the ones that cannot be decoded (each with a warning naming it)."
@@ -384,7 +384,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
     return dict(n=len(files), **regression_scores(preds.view(-1, 2), targs))
 
-# %% ../nbs/06_train.ipynb #93643420
+# %% ../nbs/06_train.ipynb #6cdf9592
 def _parser():
     p = argparse.ArgumentParser(prog='ch6', description='Chapter 6 of fastai: multi-label classification (PASCAL format) and '
                                 'head-centre regression (BIWI format). Train, evaluate and predict.')
@@ -422,7 +422,7 @@ def _parser():
     d.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
     return p
 
-# %% ../nbs/06_train.ipynb #4a82f470
+# %% ../nbs/06_train.ipynb #6c88288f
 def _summary_line(task, s):
     if task == 'multilabel': return f"mAP {s['mAP']:.3f}, F1 {s['F1']:.3f}, accuracy_multi {s['accuracy_multi']:.3f} at threshold {s['thresh']:.2f}"
     return f"mean centre error {s['center_error_px']:.1f} px, 90th percentile {s['center_p90_px']:.1f} px"

@@ -43,14 +43,20 @@ def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     assert r2.returncode == 2 and '--overwrite' in r2.stderr and 'Traceback' not in r2.stderr
 
 def test_export_reload_gives_identical_predictions(trained, tiny):
+    "The exported model predicts exactly what the trained weights (the last epoch's checkpoint, in a fresh learner) predict."
     out, _ = trained
     import torch
-    from fastai_ch6.train import load_model
+    from fastai_ch6.train import load_model, task_learner, load_checkpoint
     from fastai.vision.all import get_image_files
-    a, b = load_model(out), load_model(out)
+    exported = load_model(out)
+    trained_learn = task_learner('multilabel', tiny)
+    assert load_checkpoint(trained_learn, out/'checkpoint.pth')['epoch'] == 1     # the weights after the last of 2 epochs
     files = get_image_files(tiny/'test')
-    pa, _ = a.get_preds(dl=a.dls.test_dl(files)); pb, _ = b.get_preds(dl=b.dls.test_dl(files))
-    assert torch.equal(pa, pb) and pa.shape == (12, 20)
+    pe, _ = exported.get_preds(dl=exported.dls.test_dl(files))
+    pt, _ = trained_learn.get_preds(dl=trained_learn.dls.test_dl(files))
+    assert pe.shape == (12, 20) and torch.equal(pe, pt)
+    untrained, _ = task_learner('multilabel', tiny).get_preds(dl=trained_learn.dls.test_dl(files))
+    assert not torch.equal(pe, untrained)                                          # the comparison can fail
 
 def test_evaluate_prints_the_lesson_metrics(trained, tiny):
     out, _ = trained
