@@ -8,16 +8,17 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'DatasetUnavailable', 'dataset_is_complete', 'build_atomically', 'draw_glyph', 'write_pascal_2007',
            'pascal_2007', 'label_counts', 'read_labels_csv', 'cal_text', 'pose_text', 'rotation_matrix',
            'write_biwi_head_pose', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'project', 'get_ctr',
-           'describe_pascal', 'describe_biwi', 'ch6_data']
+           'check_biwi', 'describe_pascal', 'describe_biwi', 'ch6_data']
 
 # %% ../nbs/00_data.ipynb #99982598
 import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse
 
 import numpy as np, pandas as pd, torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
+from fastcore.basics import str2bool
 from fastcore.script import call_parse, Param
 
 def _progress(it):
@@ -97,24 +98,31 @@ def _real_dataset(name, data=None):
 MANIFEST = '.fastai_ch6_manifest.json'
 GENERATOR_VERSION = 1
 
+def _file_stamp(p):
+    "`[size, modification time in ns]` of file `p`: an edit that keeps the size still changes the time."
+    s = Path(p).stat(); return [s.st_size, s.st_mtime_ns]
+
 def _manifest(root, params):
     files = sorted(p for p in Path(root).rglob('*') if p.is_file() and p.name != MANIFEST)
     return dict(generator_version=GENERATOR_VERSION, params=params,
-                files={p.relative_to(root).as_posix(): p.stat().st_size for p in files})
+                files={p.relative_to(root).as_posix(): _file_stamp(p) for p in files})
+
+def _stamp_matches(p, recorded):
+    "Whether file `p` still has its recorded `[size, mtime_ns]` (a bare size in manifests from before times were recorded)."
+    try: now = _file_stamp(p)
+    except OSError: return False
+    return now[0] == recorded if isinstance(recorded, int) else now == list(recorded)
 
 def dataset_is_complete(root:Path, # root folder of a generated stand-in
                         params:dict|None=None, # the generation parameters it must have been made with
                        )->bool:
-    "Whether `root` holds a complete, undamaged stand-in: its manifest exists, matches `params`, and every file has its recorded size."
+    "Whether `root` holds a complete, undamaged stand-in: its manifest exists, matches `params`, and every file has its recorded size and time."
     root = Path(root)
     try: m = json.loads((root/MANIFEST).read_text())
     except (OSError, ValueError): return False
     if m.get('generator_version') != GENERATOR_VERSION: return False
     if params is not None and m.get('params') != json.loads(json.dumps(params)): return False
-    for rel,size in m.get('files', {}).items():
-        try:
-            if (root/rel).stat().st_size != size: return False
-        except OSError: return False
+    if not all(_stamp_matches(root/rel, stamp) for rel,stamp in m.get('files', {}).items()): return False
     return bool(m.get('files'))
 
 # %% ../nbs/00_data.ipynb #2728d31a
@@ -128,21 +136,48 @@ def _locked(path):
         finally:
             if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
 
-def build_atomically(dest:Path, # the dataset's final root folder
+def _record_times(root):
+    "Return `root`, adding file times to a manifest written before they were recorded (its sizes have just been checked)."
+    f = Path(root)/MANIFEST
+    try:
+        m = json.loads(f.read_text())
+        if all(isinstance(v, list) for v in m['files'].values()): return root
+        m['files'] = {rel: _file_stamp(Path(root)/rel) for rel in m['files']}
+        tmp = f.with_name(f'{MANIFEST}.tmp-{os.getpid()}'); tmp.write_text(json.dumps(m, indent=0)); os.replace(tmp, f)
+    except (OSError, ValueError, KeyError): pass   # a read-only cache keeps its size-only manifest
+    return root
+
+def _remove(p):
+    "Delete the folder (or link) `p` and everything in it."
+    if p.is_symlink(): p.unlink()
+    else: shutil.rmtree(p, ignore_errors=True)
+
+# %% ../nbs/00_data.ipynb #d5fee8c9
+def _check_replaceable(dest:Path, name:str):
+    "Refuse to delete `dest` unless it is missing, an empty folder, or a folder this course made (it carries the manifest)."
+    if not dest.exists() or (dest/MANIFEST).is_file(): return
+    if dest.is_dir() and not any(dest.iterdir()): return
+    raise FileExistsError(f"{name}: {dest} already exists and was not made by fastai_ch6 (it has no {MANIFEST}), so it is left as it is. "
+                          "Pass as dest a new or empty folder, or leave dest out to use the course's cache folder.")
+
+def build_atomically(dest:Path, # the dataset's final root folder: new, empty, or made by this course
                      write, # `write(tmp_root)` writes the whole dataset into `tmp_root`
                      params:dict, # generation parameters, stored in the manifest and checked on reuse
                      name:str='dataset', # used in messages
                     )->Path:
     "Return `dest`, writing it with `write` into a temporary folder first unless a complete copy is already there."
     dest = Path(dest)
-    if dataset_is_complete(dest, params): return dest
+    if dataset_is_complete(dest, params): return _record_times(dest)
+    _check_replaceable(dest, name)                                   # before anything is written beside it
     with _locked(dest.parent/f'.{dest.name}.lock'):
-        if dataset_is_complete(dest, params): return dest   # another process made it while we waited
-        for stale in dest.parent.glob(f'.{dest.name}.tmp-*'): shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-        if dest.exists():
-            print(f"{name}: {dest} is incomplete or damaged; rebuilding it.")
+        if dataset_is_complete(dest, params): return _record_times(dest)   # another process made it while we waited
+        _check_replaceable(dest, name)
+        for stale in dest.parent.glob(f'.{dest.name}.tmp-*'): _remove(stale)   # left by a killed run
+        if dest.is_dir() and not any(dest.iterdir()): dest.rmdir()          # an empty folder is filled
+        elif dest.exists():
+            print(f"{name}: {dest} is out of date or damaged; rebuilding it.")
             trash = dest.parent/f'.{dest.name}.tmp-damaged-{uuid.uuid4().hex[:8]}'
-            dest.rename(trash); shutil.rmtree(trash, ignore_errors=True)
+            dest.rename(trash); _remove(trash)
         tmp = dest.parent/f'.{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
         try:
             tmp.mkdir(parents=True)
@@ -319,8 +354,13 @@ def write_pascal_2007(root:Path, # empty folder to write into
         (root/f'{name}.json').write_text(json.dumps(_coco(rs, objs_of, cats)))
 
 # %% ../nbs/00_data.ipynb #43720313
+def _standin_dest(dest, src, default):
+    "Folder of a stand-in: `dest` itself for 'synthetic'; a sub-folder `default` of it when 'auto' fell back (there `dest` holds datasets)."
+    if dest is None: return cache_dir()/default
+    return Path(dest) if src == 'synthetic' else Path(dest)/default
+
 def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
-                dest:Path|None=None, # synthetic: the dataset's folder (default under `cache_dir()`); real: the folder `untar_data` extracts into
+                dest:Path|None=None, # synthetic: the stand-in's folder, new, empty or made by this course (default under `cache_dir()`); real/auto: the folder `untar_data` extracts into (a stand-in goes in a sub-folder)
                 n_train:int=5011, # synthetic: rows of train.csv, about half of them `is_valid`
                 n_test:int=500, # synthetic: images in test/
                 seed:int=42, # synthetic: random seed
@@ -334,7 +374,7 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
             if src == 'real': raise
         print("PASCAL_2007: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
     params = dict(dataset='PASCAL_2007', n_train=n_train, n_test=n_test, seed=seed)
-    dest = Path(dest) if dest is not None else cache_dir()/f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}'
+    dest = _standin_dest(dest, src, f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}')
     return build_atomically(dest, functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed), params, 'PASCAL_2007')
 
 # %% ../nbs/00_data.ipynb #b05afeea
@@ -345,41 +385,106 @@ def label_counts(df:pd.DataFrame, # a DataFrame with a space-separated `labels` 
 
 # %% ../nbs/00_data.ipynb #521f7e8d
 def _truthy(v):
+    "`v` as a bool: fastcore's `str2bool` words (True/False, yes/no, 1/0, any case), or the numbers 1.0/0.0; spaces ignored."
     if isinstance(v, (bool, np.bool_)): return bool(v)
-    s = str(v).strip().lower()
-    if s in ('true','1','1.0'): return True
-    if s in ('false','0','0.0'): return False
+    s = '' if pd.isna(v) else str(v).strip()
+    if not s: raise ValueError(v)
+    try: return str2bool(s)
+    except (TypeError, ValueError): pass
+    try: f = float(s)
+    except ValueError: raise ValueError(v) from None
+    if f in (0., 1.): return bool(f)
     raise ValueError(v)
+
+def _valid_flags(fname, df, col):
+    "Column `col` of `df` read as booleans, naming the first cell that is not one."
+    flags = []
+    for i,v in df[col].items():
+        try: flags.append(_truthy(v))
+        except ValueError:
+            what = 'the cell is empty' if pd.isna(v) or not str(v).strip() else f'{str(v)!r} is not a boolean'
+            raise DataFormatError(f"{fname}, row {i+2}, column {col!r}: {what}. Use True or False (or 1 or 0).") from None
+    return pd.Series(flags, index=df.index, dtype=bool)
+
+# %% ../nbs/00_data.ipynb #fb32c433
+_FIX_FNAME = "Write only the image's file name (e.g. '000005.jpg') and keep the image itself in train/ beside train.csv."
+
+def _fname_problem(v)->str|None:
+    "Why the `fname` cell `v` is not a plain file name inside `train/`, or `None` when it is one."
+    s = '' if pd.isna(v) else str(v)
+    if not s.strip(): return "empty file name. Every row needs an image file name"
+    if PurePosixPath(s).is_absolute() or PureWindowsPath(s).drive or s.startswith('\\'):
+        return f"{s!r} is an absolute path, which would open a file outside the dataset. {_FIX_FNAME}"
+    if '..' in PureWindowsPath(s).parts: return f"{s!r} climbs out of train/ with '..'. {_FIX_FNAME}"
+    if '/' in s or '\\' in s or s == '.': return f"{s!r} is in a sub-folder; images must lie directly in train/. {_FIX_FNAME}"
+    return None
+
+# %% ../nbs/00_data.ipynb #a9abc3e5
+def _rows(idx):
+    "Line numbers (the header is line 1) of DataFrame rows `idx`, as words."
+    n = [str(i+2) for i in idx]
+    return f"row {n[0]}" if len(n) == 1 else f"rows {', '.join(n[:-1])} and {n[-1]}"
+
+def _check_unique(fname, df, valid_col):
+    "Refuse a `fname` listed more than once, naming its rows."
+    dup = df['fname'][df['fname'].duplicated(keep=False)]
+    if dup.empty: return
+    name = dup.iloc[0]; idx = dup.index[dup == name]
+    leak = bool(valid_col) and df.loc[idx, valid_col].nunique() > 1
+    why = ", as a training row and as a validation row: the model would be validated on an image it trained on" if leak else ''
+    more = dup.nunique() - 1
+    raise DataFormatError(f"{fname}, {_rows(idx)}, column 'fname': {name!r} is listed {len(idx)} times{why}. List each image once"
+                          + (f" ({more} other file name{'s are'*(more>1) or ' is'} listed more than once too)." if more else '.'))
+
+def _check_images(fname, df, images):
+    "Every `fname` must be a file in the folder `images` beside the CSV, with the same upper and lower case."
+    folder = fname.parent/images
+    if not folder.is_dir():
+        raise DataFormatError(f"{fname}: the images folder {folder} does not exist. Put the images in {images}/ beside {fname.name} "
+                              "(or pass images=None to read the CSV without looking at the images).")
+    on_disk = {e.name for e in os.scandir(folder) if e.is_file()}
+    missing = [(i,v) for i,v in df['fname'].items() if v not in on_disk]
+    if not missing: return
+    (i,v), folded = missing[0], {n.lower(): n for n in on_disk}
+    fix = (f"the file on disk is {folded[v.lower()]!r}, and file names are case-sensitive: write it exactly as on disk" if v.lower() in folded
+           else f"the file on disk is {v.strip()!r}: remove the spaces around the name" if v.strip() in on_disk
+           else f"add the image to {images}/ or remove the row")
+    k = len(missing) - 1
+    more = f" ({k} more row{'s'*(k>1)} name{'s'*(k==1)} {'a missing image' if k==1 else 'missing images'}.)" if k else ''
+    raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {v!r} is not in {images}/; {fix}.{more}")
+
+# %% ../nbs/00_data.ipynb #a42306bb
+def _read_table(fname, need):
+    "The CSV `fname` as strings, blank lines dropped (the index stays the line number minus 2), checked for the columns `need`."
+    try: df = pd.read_csv(fname, dtype={'fname':str, 'labels':str}, keep_default_na=False, na_values=[''], skip_blank_lines=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise DataFormatError(f"{fname}: not a readable CSV file ({str(e).strip()}). Expected a header line `fname,labels,is_valid` and one row per image.") from None
+    if missing := [c for c in need if c not in df.columns]:
+        raise DataFormatError(f"{fname}: missing column{'s'*(len(missing)>1)} {', '.join(map(repr, missing))}; found {list(df.columns)}. "
+                              f"The first line must name the columns {','.join(need)}.")
+    return df.dropna(how='all')
 
 def read_labels_csv(fname:Path, # a CSV with columns fname, labels, is_valid
                     vocab:list|None=None, # if given, every label must be one of these
                     valid_col:str|None='is_valid', # the validation flag column; `None` for a file without one (test.csv)
+                    images:str|None='train', # folder beside the CSV that must hold every `fname`; `None` skips that check
                    )->pd.DataFrame:
-    "Read a PASCAL-format label CSV, checking columns, file names, labels and the validation flag; empty labels become ''."
+    "Read a PASCAL-format label CSV, checking columns, file names, labels and the validation flag; labels come back separated by single spaces."
     fname = Path(fname)
     if not fname.is_file(): raise FileNotFoundError(f"{fname}: no such file. Expected the label CSV of a PASCAL-format dataset (columns fname,labels,is_valid).")
-    try: df = pd.read_csv(fname, dtype={'fname':str, 'labels':str}, keep_default_na=False, na_values=[''])
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise DataFormatError(f"{fname}: not a readable CSV file ({str(e).strip()}). Expected a header line `fname,labels,is_valid` and one row per image.") from None
-    need = ['fname', 'labels'] + ([valid_col] if valid_col else [])
-    if missing := [c for c in need if c not in df.columns]:
-        raise DataFormatError(f"{fname}: missing column{'s'*(len(missing)>1)} {', '.join(map(repr, missing))}; found {list(df.columns)}. "
-                              f"The first line must name the columns {','.join(need)}.")
-    df['labels'] = df['labels'].fillna('').astype(str).str.strip()
+    df = _read_table(fname, ['fname', 'labels'] + ([valid_col] if valid_col else []))
     for i,v in df['fname'].items():
-        if pd.isna(v) or not str(v).strip(): raise DataFormatError(f"{fname}, row {i+2}, column 'fname': empty file name. Every row needs an image file name.")
-    if valid_col:
-        for i,v in df[valid_col].items():
-            try: df.at[i, valid_col] = _truthy(v)
-            except ValueError:
-                raise DataFormatError(f"{fname}, row {i+2}, column {valid_col!r}: {v!r} is not a boolean. Use True or False (or 1 or 0).") from None
-        df[valid_col] = df[valid_col].astype(bool)
+        if why := _fname_problem(v): raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {why}")
+    df['labels'] = df['labels'].fillna('').astype(str).map(lambda s: ' '.join(s.split()))   # fastai splits on one space exactly
+    if valid_col: df[valid_col] = _valid_flags(fname, df, valid_col)
+    _check_unique(fname, df, valid_col)
     if vocab is not None:
         known = set(vocab)
         for i,v in df['labels'].items():
             if bad := [l for l in v.split() if l not in known]:
                 raise DataFormatError(f"{fname}, row {i+2}, column 'labels': unknown label {bad[0]!r}. Known labels: {' '.join(vocab)}.")
-    return df
+    if images is not None: _check_images(fname, df, images)
+    return df.reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #40a1ef7e
 RGB_CAL = np.array([[517.679, 0, 320], [0, 517.679, 240.5], [0, 0, 1]])
@@ -512,7 +617,7 @@ def write_biwi_head_pose(root:Path, # empty folder to write into
             (folder/f'frame_{no:05d}_pose.txt').write_text(pose_text(R, ctr))
 
 def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
-                   dest:Path|None=None, # synthetic: the dataset's folder (default under `cache_dir()`); real: the folder `untar_data` extracts into
+                   dest:Path|None=None, # synthetic: the stand-in's folder, new, empty or made by this course (default under `cache_dir()`); real/auto: the folder `untar_data` extracts into (a stand-in goes in a sub-folder)
                    frames_per_person:int=100, # synthetic: frames in each of the 24 folders
                    seed:int=42, # synthetic: random seed
                   )->Path:
@@ -525,7 +630,7 @@ def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; defaul
             if src == 'real': raise
         print("BIWI_HEAD_POSE: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
     params = dict(dataset='BIWI_HEAD_POSE', frames_per_person=frames_per_person, seed=seed)
-    dest = Path(dest) if dest is not None else cache_dir()/f'biwi_head_pose-synthetic-f{frames_per_person}-s{seed}'
+    dest = _standin_dest(dest, src, f'biwi_head_pose-synthetic-f{frames_per_person}-s{seed}')
     return build_atomically(dest, functools.partial(write_biwi_head_pose, frames_per_person=frames_per_person, seed=seed), params, 'BIWI_HEAD_POSE')
 
 # %% ../nbs/00_data.ipynb #9c0be2f1
@@ -537,6 +642,7 @@ def _numeric_lines(fname, what):
     fname = Path(fname)
     try: text = fname.read_text()
     except FileNotFoundError: raise FileNotFoundError(f"{fname}: {what} file is missing.") from None
+    except UnicodeDecodeError: raise DataFormatError(f"{fname}: not a text file; expected {what} file, lines of numbers.") from None
     rows = []
     for n,line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
@@ -603,13 +709,54 @@ def get_ctr(fname:Path, # a BIWI frame `frame_XXXXX_rgb.jpg`
                               "Check the units (mm) and the sign of x and y in the pose file, and the folder's rgb.cal.")
     return torch.tensor([u, v])
 
+# %% ../nbs/00_data.ipynb #0949df6c
+def _frames_of(path):
+    "The `*_rgb.jpg` frames under `path`, sorted, skipping hidden folders as fastai's `get_image_files` does."
+    return sorted(f for f in Path(path).rglob('*_rgb.jpg') if not any(p.startswith('.') for p in f.relative_to(path).parts))
+
+def _bad_biwi_files(frames)->list:
+    "The message of each calibration or pose file of `frames` that cannot be used, in order."
+    bad, cal_ok = [], {}
+    for f in frames:
+        cal = f.parent/'rgb.cal'
+        if cal not in cal_ok:
+            try: _cal_and_size(cal); cal_ok[cal] = True
+            except (ValueError, OSError) as e: cal_ok[cal] = False; bad.append(str(e))
+        try: get_ctr(f) if cal_ok[cal] else read_pose(img2pose(f))
+        except (ValueError, OSError) as e: bad.append(str(e))
+    return bad
+
+def check_biwi(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
+               valid_person:str='13', # the folder held out for validation
+              )->Path:
+    "Return `path` once every frame's pose file and every folder's `rgb.cal` reads cleanly and there are people to train and validate on."
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: no such folder. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
+    frames = _frames_of(path)
+    if not frames: raise DataFormatError(f"{path}: no frames `NN/frame_XXXXX_rgb.jpg` found. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
+    people = sorted({f.parent.name for f in frames})
+    if valid_person not in people:
+        raise DataFormatError(f"{path}: no frames of person {valid_person!r} to validate on (found folders {', '.join(people)}). "
+                              "Add that person's folder, or pass another valid_person.")
+    if people == [valid_person]:
+        raise DataFormatError(f"{path}: no training people: only folder {valid_person} has frames, and it is held out for validation. "
+                              "Add the other people's folders (01-24), or pass another valid_person.")
+    if bad := _bad_biwi_files(frames):
+        raise DataFormatError(f"{path}: {len(bad)} bad BIWI file{'s'*(len(bad)>1)}; the first: {bad[0]} Fix or remove the bad files, then check again.")
+    return path
+
 # %% ../nbs/00_data.ipynb #afeecb2d
+def _tilde(path):
+    "`path` with the home folder written `~`, as a shell shows it."
+    p, home = Path(path), Path.home()
+    return f"~/{p.relative_to(home).as_posix()}" if p.is_relative_to(home) else str(p)
+
 def describe_pascal(path:Path)->str:
     "A short description of a PASCAL-format dataset at `path`."
     df = read_labels_csv(path/'train.csv')
     n_lab = df.labels.str.split().map(len)
     c = label_counts(df)
-    return '\n'.join([f"PASCAL_2007 at {path}",
+    return '\n'.join([f"PASCAL_2007 at {_tilde(path)}",
         f"  train.csv: {len(df)} images ({(~df.is_valid).sum()} train, {df.is_valid.sum()} valid), {len(c)} classes, "
         f"{n_lab.mean():.2f} labels per image (min {n_lab.min()}, max {n_lab.max()})",
         f"  most common: " + ', '.join(f'{k} {v}' for k,v in c.head(5).items()),
@@ -621,7 +768,7 @@ def describe_biwi(path:Path)->str:
     folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name.isdigit())
     frames = {p.name: sorted(p.glob('*_rgb.jpg')) for p in folders}
     ctrs = {k: np.stack([get_ctr(f).numpy() for f in v]) for k,v in frames.items() if v}
-    lines = [f"BIWI_HEAD_POSE at {path}",
+    lines = [f"BIWI_HEAD_POSE at {_tilde(path)}",
              f"  {len(folders)} people, {sum(map(len, frames.values()))} frames ({min(map(len, frames.values()))}-{max(map(len, frames.values()))} per person)"]
     if '13' in ctrs and len(ctrs) > 1:
         train = np.concatenate([v for k,v in ctrs.items() if k != '13'])
@@ -638,4 +785,4 @@ def ch6_data(source:Param("'real', 'synthetic' or 'auto' (default: $FASTAI_CH6_D
     for describe, make in [(describe_pascal, lambda: pascal_2007(source, n_train=n_train, seed=seed)),
                            (describe_biwi, lambda: biwi_head_pose(source, frames_per_person=frames_per_person, seed=seed))]:
         try: print(describe(make()), flush=True)
-        except (DatasetUnavailable, DataFormatError, FileNotFoundError, ValueError) as e: raise SystemExit(f"error: {e}")
+        except (DatasetUnavailable, DataFormatError, FileNotFoundError, FileExistsError, ValueError) as e: raise SystemExit(f"error: {e}")
