@@ -24,11 +24,18 @@ def _resize_one(args):
     im.draft('RGB', (size*2, size*2))                       # JPEG decodes at reduced size: much faster
     im.convert('RGB').resize((size, size), Image.BILINEAR).save(dst, quality=95)
 
+def _content_key(files)->str:
+    "A digest of the names, sizes and modification times of `files`: adding, removing or editing any of them changes it."
+    h = hashlib.md5()
+    for f in files:
+        s = f.stat(); h.update(f'{f.name}\0{s.st_size}\0{s.st_mtime_ns}\n'.encode())
+    return h.hexdigest()
+
 def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and `train.csv`)
                  size:int=64, # side of the cached square images, in pixels
                  n_workers:int=2, # processes resizing in parallel
                 )->Path:
-    "Root of a cached copy of `path/'train'` with every image squashed to `size`×`size` once (built on first use)."
+    "Root of a cached copy of `path/'train'` with every image squashed to `size`×`size` once (made again when the images change)."
     path = Path(path)
     if not (path/'train').is_dir(): raise FileNotFoundError(f"{path/'train'}: no such folder. Expected the root of a PASCAL-format dataset.")
     if size < 8: raise ValueError(f"size={size} is too small to learn from; use at least 8 pixels (64 is the course's default).")
@@ -38,7 +45,8 @@ def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and
     def write(tmp):
         (tmp/'train').mkdir()
         parallel(_resize_one, [(f, tmp/'train'/f.name, size) for f in files], n_workers=n_workers, progress=False)
-    return build_atomically(dest, write, dict(src=str(path.resolve()), size=size, n=len(files)), f'{size}px images')
+    params = dict(src=str(path.resolve()), size=size, n=len(files), content=_content_key(files))
+    return build_atomically(dest, write, params, f'{size}px images')
 
 # %% ../nbs/01_datablock.ipynb #0418839c
 def pascal_dblock(path:Path, # root of a PASCAL-format dataset
