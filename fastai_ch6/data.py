@@ -11,7 +11,8 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'check_biwi', 'describe_pascal', 'describe_biwi', 'ch6_data']
 
 # %% ../nbs/00_data.ipynb #99982598
-import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools
+import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools, warnings
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)   # raised by fastai's own layers at import; nothing a user can act on
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse
 
@@ -29,6 +30,11 @@ def _progress(it):
 
 try: import fcntl
 except ImportError: fcntl = None  # Windows: no cross-process lock, the atomic rename still protects the cache
+
+_told = set()
+def _notice_once(msg):
+    "Print `msg` the first time it comes up in this process only."
+    if msg not in _told: _told.add(msg); print(msg)
 
 # %% ../nbs/00_data.ipynb #3236697c
 class DataFormatError(ValueError):
@@ -372,7 +378,7 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
         try: return _real_dataset('PASCAL_2007', dest)
         except DatasetUnavailable:
             if src == 'real': raise
-        print("PASCAL_2007: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
+        _notice_once("PASCAL_2007: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
     params = dict(dataset='PASCAL_2007', n_train=n_train, n_test=n_test, seed=seed)
     dest = _standin_dest(dest, src, f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}')
     return build_atomically(dest, functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed), params, 'PASCAL_2007')
@@ -628,7 +634,7 @@ def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; defaul
         try: return _real_dataset('BIWI_HEAD_POSE', dest)
         except DatasetUnavailable:
             if src == 'real': raise
-        print("BIWI_HEAD_POSE: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
+        _notice_once("BIWI_HEAD_POSE: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
     params = dict(dataset='BIWI_HEAD_POSE', frames_per_person=frames_per_person, seed=seed)
     dest = _standin_dest(dest, src, f'biwi_head_pose-synthetic-f{frames_per_person}-s{seed}')
     return build_atomically(dest, functools.partial(write_biwi_head_pose, frames_per_person=frames_per_person, seed=seed), params, 'BIWI_HEAD_POSE')

@@ -4,16 +4,9 @@ import json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd, pytest
 
+from conftest import CH6, ch6 as _ch6
+
 BIN = Path(sys.executable).parent
-CH6 = str(BIN/'ch6')
-
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    from fastai_ch6.data import pascal_2007
-    return pascal_2007('synthetic', dest=tmp_path_factory.mktemp('data')/'voc', n_train=160, n_test=12)
-
-def _ch6(*args, timeout=600, **kw):
-    return subprocess.run([CH6, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
 
 @pytest.fixture(scope='module')
 def trained(tiny, tmp_path_factory):
@@ -38,7 +31,9 @@ def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     from fastai_ch6.train import predict
     py = predict(out, [tiny/'test'])
     assert len(cli) == 12 and cli.file.tolist() == py.file.tolist()
-    assert cli.labels.tolist() == py.labels.tolist() and cli.probabilities.tolist() == py.probabilities.tolist()
+    assert cli.labels.tolist() == py.labels.tolist() and cli.thresh.tolist() == py.thresh.tolist()
+    classes = [c for c in py.columns if c not in ('file', 'labels', 'thresh')]
+    assert len(classes) == 20 and (cli[classes].values == py[classes].values).all()
     r2 = _ch6('predict', out, tiny/'test', '--to', tmp_path/'p.csv')          # no silent overwrite
     assert r2.returncode == 2 and '--overwrite' in r2.stderr and 'Traceback' not in r2.stderr
 
@@ -74,18 +69,18 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     deadline = time.time() + 400
     while time.time() < deadline:
         try:
-            if torch.load(out/'checkpoint.pth', weights_only=False)['epoch'] >= 1: break
+            if torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] >= 1: break
         except (OSError, EOFError, RuntimeError): pass
         time.sleep(.2)
     else: p.kill(); pytest.fail('no checkpoint of epoch 2 appeared')
     p.kill(); p.wait()
-    done = torch.load(out/'checkpoint.pth', weights_only=False)['epoch']      # loads: never a half-written file
+    done = torch.load(out/'checkpoint.pth', weights_only=True)['epoch']      # loads: never a half-written file
     assert 1 <= done < 11 and not (out/'model.pkl').exists()
     r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12)
     assert r.returncode == 2 and '--resume' in r.stderr                     # the interrupted run is not overwritten
     r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12, '--resume')
     assert r.returncode == 0, r.stderr[-3000:]
-    assert torch.load(out/'checkpoint.pth', weights_only=False)['epoch'] == 11 and (out/'model.pkl').exists()
+    assert torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] == 11 and (out/'model.pkl').exists()
     assert pd.read_csv(out/'metrics.csv').epoch.max() == 11
 
 def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):

@@ -1,0 +1,146 @@
+"""The main job's promises about the user's things and bad options (issues 9 and 14), each through the installed `ch6`
+command on a tiny stand-in: options refused before work starts, one run per output folder, runs never mixed,
+nothing left by a failed start, no code run from a checkpoint, real JSON, each real file predicted once."""
+import json, os, pickle, shutil, subprocess, sys, time
+from pathlib import Path
+import pandas as pd, pytest
+from conftest import CH6, ch6
+
+@pytest.fixture(scope='module')
+def run(tiny, tmp_path_factory):
+    "One finished 1-epoch multi-label run."
+    out = tmp_path_factory.mktemp('runs')/'ml'
+    r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+def _one_line_error(r, *expect):
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert 'Traceback' not in r.stderr and all(e in r.stderr for e in expect), r.stderr[-2000:]
+
+def test_options_are_checked_before_anything_heavy_is_imported():
+    code = ("import sys\nfrom fastai_ch6 import cli\n"
+            "for argv in (['--help'], ['train', 'multilabel', '--epochs', '0']):\n"
+            "    try: cli.main(argv)\n    except SystemExit: pass\n"
+            "print('torch' in sys.modules, 'fastai' in sys.modules)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == 'False False', r.stdout + r.stderr
+
+@pytest.mark.parametrize('args,expect', [
+    (['train', 'multilabel', '--epochs', '0'], 'epochs=0: train for at least 1 epoch'),
+    (['train', 'multilabel', '--epochs', '-1'], 'epochs=-1'),
+    (['train', 'multilabel', '--bs', '0'], 'bs=0'),
+    (['train', 'multilabel', '--lr', '0'], 'lr=0'),
+    (['train', 'multilabel', '--lr', '-1'], 'lr=-1'),
+    (['train', 'regression', '--lr', 'nan'], 'lr=nan'),
+    (['train', 'multilabel', '--size', '1'], 'size=1'),
+    (['train', 'multilabel', '--epochs', 'ten'], "'ten' is not a number"),
+    (['predict', 'm', 'x.jpg', '--thresh', '2'], 'thresh=2'),
+])
+def test_impossible_options_are_refused_in_one_line(args, expect, tmp_path):
+    r = ch6(*args, cwd=tmp_path, timeout=60)
+    _one_line_error(r, expect)
+    assert not any(tmp_path.iterdir())                                   # no work started, nothing written
+
+def test_batch_larger_than_the_training_set_is_refused_and_leaves_nothing(tiny, tmp_path):
+    r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/'o', '--bs', 500)
+    _one_line_error(r, 'bs=500 is larger than the 80 training images')
+    assert not (tmp_path/'o').exists()                                   # a plain re-run works: nothing to --overwrite
+
+def test_same_seed_gives_the_same_run(tiny, tmp_path):
+    for o in ('a', 'b'):
+        r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/o, '--epochs', 2, '--seed', 3)
+        assert r.returncode == 0, r.stderr[-3000:]
+    a, b = (pd.read_csv(tmp_path/o/'metrics.csv').drop(columns='time') for o in 'ab')
+    pd.testing.assert_frame_equal(a, b)
+    ta, tb = (json.loads((tmp_path/o/'thresholds.json').read_text()) for o in 'ab')
+    assert ta['thresh'] == tb['thresh'] and ta['per_class'] == tb['per_class']
+
+def test_a_second_run_into_a_busy_folder_is_refused(tiny, tmp_path):
+    out = tmp_path/'busy'
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '30'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (out/'train_config.json').exists() and time.time() < deadline: time.sleep(.2)
+        config = (out/'train_config.json').read_text()
+        r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1, '--seed', 2, '--overwrite')
+        _one_line_error(r, 'another run is writing to this folder')
+        assert (out/'train_config.json').read_text() == config          # the running job's files are untouched
+    finally: p.kill(); p.wait()
+
+def test_an_interrupted_overwrite_leaves_the_old_complete_run_usable(run, tiny, tmp_path):
+    out = tmp_path/'ml'; shutil.copytree(run, out)
+    before = ch6('predict', out, tiny/'test').stdout
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '30', '--overwrite'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        old = (out/'train_config.json').read_text(); deadline = time.time() + 300
+        while (out/'train_config.json').read_text() == old and time.time() < deadline: time.sleep(.2)
+    finally: p.kill(); p.wait()
+    assert (out/'train_config.json').read_text() != old                 # the new run had started
+    r = ch6('predict', out, tiny/'test')
+    assert r.returncode == 0 and r.stdout == before, r.stderr[-2000:]   # the old model with its own threshold
+
+def test_files_of_two_runs_are_never_used_together(run, tiny, tmp_path):
+    out = tmp_path/'ml'; shutil.copytree(run, out)
+    th = json.loads((out/'thresholds.json').read_text())
+    (out/'thresholds.json').write_text(json.dumps({**th, 'thresh': 0.9, 'run_id': 'another-run'}))   # as a killed --overwrite leaves it
+    _one_line_error(ch6('predict', out, tiny/'test'), 'thresholds.json: written by another run')
+    (out/'summary.json').unlink()                                         # a run that never finished
+    _one_line_error(ch6('evaluate', out, '--data', tiny), 'do not come from the same finished run')
+
+def test_a_hostile_checkpoint_is_refused_without_running_it(tiny, tmp_path):
+    out, marker = tmp_path/'ml', tmp_path/'pwned'
+    out.mkdir()
+    class Hostile:
+        def __reduce__(self): return (os.system, (f'touch {marker}',))
+    (out/'checkpoint.pth').write_bytes(pickle.dumps({'model': Hostile(), 'opt': {}, 'epoch': 0, 'n_epoch': 2}))
+    r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--resume')
+    _one_line_error(r, 'not a checkpoint of ours')
+    assert not marker.exists()
+
+def test_loading_a_model_says_it_is_a_pickle(run, tiny):
+    r = ch6('predict', run, tiny/'test')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'insecure pickle' in r.stderr and 'Only load files you trust' in r.stderr   # fastai's warning is shown...
+    assert 'warnings.warn' not in r.stderr and 'FutureWarning' not in r.stderr        # ...as one line, and no import noise
+    assert 'source you trust' in ch6('predict', '--help').stdout
+
+def test_json_predictions_are_real_json_with_the_threshold(run, tiny, tmp_path):
+    r = ch6('predict', run, tiny/'test', '--to', tmp_path/'p.json')
+    assert r.returncode == 0, r.stderr[-2000:]
+    text = (tmp_path/'p.json').read_text()
+    recs = json.loads(text)
+    assert len(recs) == 12 and '\\/' not in text
+    th = json.loads((run/'thresholds.json').read_text())['thresh']
+    for rec in recs:
+        assert isinstance(rec['labels'], list) and len(rec['probabilities']) == 20 and rec['thresh'] == round(th, 4)
+        assert rec['labels'] == [c for c, p in rec['probabilities'].items() if p > th]
+
+def test_predict_visits_each_real_file_once_through_link_loops(run, tiny, tmp_path):
+    d = tmp_path/'imgs'; d.mkdir()
+    for f in sorted((tiny/'test').glob('*.jpg'))[:3]: shutil.copy(f, d/f.name)
+    (d/'loop').symlink_to(d, target_is_directory=True)
+    (d/'again.jpg').symlink_to(d/sorted(p.name for p in d.glob('*.jpg'))[0])
+    r = ch6('predict', run, d, '--to', tmp_path/'p.csv')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(pd.read_csv(tmp_path/'p.csv')) == 3
+
+@pytest.mark.parametrize('where', ['out_below_a_file', 'to_a_folder', 'to_the_models_own_file'])
+def test_unusable_output_paths_get_one_line(where, run, tiny, tmp_path):
+    (tmp_path/'afile').write_text('mine')
+    args = {'out_below_a_file': ['train', 'multilabel', '--data', tiny, '--out', tmp_path/'afile'/'run'],
+            'to_a_folder': ['predict', run, tiny/'test', '--to', tmp_path],
+            'to_the_models_own_file': ['predict', run, tiny/'test', '--to', run/'metrics.csv', '--overwrite']}[where]
+    before = (run/'metrics.csv').read_bytes()
+    _one_line_error(ch6(*args))
+    assert (tmp_path/'afile').read_text() == 'mine' and (run/'metrics.csv').read_bytes() == before
+
+def test_evaluate_without_validation_rows_says_so(run, tiny, tmp_path):
+    d = tmp_path/'voc'; shutil.copytree(tiny, d)
+    df = pd.read_csv(d/'train.csv'); df['is_valid'] = False; df.to_csv(d/'train.csv', index=False)
+    _one_line_error(ch6('evaluate', run, '--data', d), 'no rows with is_valid true', '--split all')
+
+def test_tests_use_a_temporary_cache():
+    assert 'fastai_ch6-test-cache-' in os.environ['FASTAI_CH6_CACHE']
