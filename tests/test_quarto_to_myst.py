@@ -4,9 +4,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
-from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, cell_options, convert_callouts,
-                            convert_heading_ids, convert_link_attrs, page_name, parse_attrs, pop_frontmatter,
-                            rewrite_links, showdoc_markdown, sidebar_entries)
+from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, anchors_of, cell_options, convert_callouts,
+                            convert_heading_ids, convert_link_attrs, page_name, parse_attrs, parse_signature,
+                            pop_frontmatter, renumber_headings, rewrite_links, showdoc_markdown, sidebar_entries)
 
 SITE = 'https://fastai-ch6.github.io/fastai_ch6'
 PAGES = {'index.ipynb': 'index', '00_data.ipynb': 'data', '01_datablock.ipynb': 'datablock'}
@@ -113,17 +113,59 @@ def test_show_doc_output_becomes_page_markdown():
     [c] = adapt_code_cell(code('#| echo: false\n#| output: asis\nshow_doc(get_ctr)', [md_out(doc)]))
     assert c['cell_type'] == 'markdown' and c['source'].startswith('[source]') and '### get_ctr' in c['source']
 
-def test_show_doc_signature_that_is_not_python_is_plain_text():
-    sig = '```python\ndef ch6_data(\n    source:str <a help>=None,\n):\n```\n'
-    assert showdoc_markdown(sig).startswith('```text\n')
-    ok = '```python\ndef f(\n    a:int=1, # docs\n)->int:\n```\n'
+def test_call_parse_signature_gets_its_help_in_the_table():
+    out = showdoc_markdown('```python\ndef ch6_data(\n    source:str <a help, with a comma>=None, seed:int <random seed>=42\n):\n```\n')
+    assert out.startswith('```python\ndef ch6_data(source:str=None, seed:int=42)\n```')
+    assert '| `source` | `str` | `None` | a help, with a comma |' in out and '| `seed` | `int` | `42` | random seed |' in out
+
+def test_code_that_is_not_a_signature_is_kept_or_plain_text():
+    ok = '```python\nx = f(1)\n```\n'
     assert showdoc_markdown(ok) == ok
+    assert showdoc_markdown('```python\nnot python (\n```\n').startswith('```text\n')
+
+def test_signature_becomes_one_wrapped_line_and_a_table_after_the_docstring():
+    doc = ('### f\n\n```python\ndef f(\n    a:int | None=None, # the [`g`](data.ipynb#g) of it\n    b:str=\'x, y\', c=1, # both\n'
+           '    *args, **kwargs\n)->dict: # what comes back\n```\n\n*The doc.*')
+    out = showdoc_markdown(doc)
+    assert out.startswith("### f\n\n```python\ndef f(a:int | None=None, b:str='x, y', c=1, *args, **kwargs) -> dict\n```")
+    assert out.index('*The doc.*') < out.index('| | Type | Default | Details |')
+    assert '| `a` | `int \\| None` | `None` | the [`g`](data.ipynb#g) of it |' in out       # no link left inside code
+    assert "| `b` | `str` | `'x, y'` | both |" in out and '| `c` |  | `1` | both |' in out
+    assert '| **Returns** | `dict` | | what comes back |' in out
+    assert '](' not in out.split('```')[1]                                                  # the code block has no markdown
+
+def test_parse_signature():
+    sig = parse_signature('def f(\n    a, # x\n    b:int=2\n):\n')
+    assert sig == {'name': 'f', 'ret': '', 'ret_doc': '', 'params': [{'name': 'a', 'type': '', 'default': None, 'doc': 'x'},
+                                                                      {'name': 'b', 'type': 'int', 'default': '2', 'doc': ''}]}
+    assert parse_signature('x = 1\n') is None
+
+def test_exception_shows_its_base_class_and_callback_events_collapse():
+    exc = '### DataFormatError\n\n```python\ndef DataFormatError(\n    *args, **kwargs\n):\n```\n\n*Bad file.*'
+    out = showdoc_markdown(exc, lambda n: {'kind': 'class', 'bases': ['ValueError']})
+    assert '```python\nclass DataFormatError(ValueError):\n```' in out and '*args' not in out
+    events = ', '.join(f'{e}:NoneType=None' for e in ['after_create', 'before_fit', 'before_epoch', 'after_batch', 'after_fit'])
+    cb = f'### CountBatches\n\n```python\ndef CountBatches(\n    {events}\n):\n```\n'
+    assert 'class CountBatches(Callback):\n```' in showdoc_markdown(cb, lambda n: {'kind': 'class', 'bases': ['Callback']})
+    assert 'def CountBatches(after_create:NoneType=None, ..., after_fit:NoneType=None)' in showdoc_markdown(cb)
+
+def test_headings_renumbered_without_jumps():
+    cells = [{'cell_type': 'markdown', 'source': '# Title'}, {'cell_type': 'markdown', 'source': '### f\n\n```\n### not a heading\n```'},
+             {'cell_type': 'markdown', 'source': '## Part\n\n### g\n\n##### h'}]
+    assert [c['source'] for c in renumber_headings(cells)] == ['# Title', '## f\n\n```\n### not a heading\n```', '## Part\n\n### g\n\n#### h']
+
+def test_links_to_names_no_page_documents_become_plain_names():
+    anchors = {'data': anchors_of(['### get_ctr', '## The real datasets {#sec-real}'])}
+    assert anchors['data'] == {'get_ctr', 'the-real-datasets'}
+    text = f'[`get_ctr`]({SITE}/data.html#get_ctr) and [`_fname_problem`]({SITE}/data.html#_fname_problem) and [a section](00_data.ipynb#nowhere)'
+    assert rewrite_links(text, PAGES, SITE, anchors) == \
+        '[`get_ctr`](data.ipynb#get_ctr) and `_fname_problem` and [a section](data.ipynb#nowhere)'   # prose links stay, for Sphinx to check
 
 def test_whole_notebook_with_show_doc_links():
     nb = {'cells': [code('#| echo: false\n#| output: asis\nshow_doc(f)',
                          [md_out(f'### f\n\nUses [`g`]({SITE}/data.html#g) and [source](https://x.y/z){{target="_blank"}}.')])]}
     _, out = adapt_notebook(nb, PAGES, SITE)
-    assert out['cells'][0]['source'] == '### f\n\nUses [`g`](data.ipynb#g) and <a href="https://x.y/z" target="_blank" rel="noopener">source</a>.'
+    assert out['cells'][0]['source'] == '# f\n\nUses [`g`](data.ipynb#g) and <a href="https://x.y/z" target="_blank" rel="noopener">source</a>.'
 
 # --- sidebar ----------------------------------------------------------------------------------------
 

@@ -6,8 +6,11 @@
 2. Checks: every `show_doc` produced its documentation.
 3. tools/quarto_to_myst.py adapts each processed notebook for MyST-NB; they are staged in
    build/docs_src/ under the page names Quarto would give them, in the order of nbs/sidebar.yml
-   (notebooks missing from it follow in file-name order).
+   (notebooks missing from it follow in file-name order). Each lesson gets "Open in Colab",
+   "Download notebook" (the notebook itself, copied into the site under notebooks/) and "Source" links.
 4. Sphinx (myst-nb, sphinx-book-theme) renders them into `_docs/`; any warning is an error.
+5. A stamp, `_docs/.build-stamp.json`, records what the site was built from (a hash of the sources
+   and of the installed packages' versions), so that tests rebuild it when either changes.
 
 Usage: python tools/build_docs.py [--skip-proc] [--workers N]
 """
@@ -18,9 +21,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
-from quarto_to_myst import adapt_notebook, page_name, sidebar_entries, src, md_cell
+from quarto_to_myst import adapt_notebook, anchors_of, page_name, sidebar_entries, src, md_cell
 
 SRC, STATIC, DOCTREES = ROOT/'build'/'docs_src', ROOT/'build'/'docs_static', ROOT/'build'/'docs_doctrees'
+EXTRA = ROOT/'build'/'docs_extra'          # copied as they are to the site's root: notebooks/, favicon.ico
+STAMP = '.build-stamp.json'
 MATHJAX = ROOT/'build'/'npm'/'node_modules'/'mathjax'/'es5'
 # What the site needs of MathJax 3: the TeX-to-CommonHTML bundle, its fonts, and the pieces it loads on demand.
 MATHJAX_PARTS = ['tex-chtml.js', 'input/tex', 'output/chtml', 'ui', 'a11y', 'adaptors']
@@ -97,9 +102,57 @@ def reading_order(nbs_path, proc):
     if 'index.ipynb' not in have: raise BuildError("nbs/index.ipynb is missing: it is the site's front page")
     return groups
 
+def page_anchors(proc, pages):
+    "{page: anchors of its headings} from the processed notebooks (markdown cells and show_doc outputs)."
+    out = {}
+    for n, page in pages.items():
+        texts = []
+        for c in json.loads((proc/n).read_text(encoding='utf-8'))['cells']:
+            if c['cell_type'] == 'markdown': texts.append(src(c))
+            for o in c.get('outputs', []):
+                if 'text/markdown' in o.get('data', {}): texts.append(src({'source': o['data']['text/markdown']}))
+        out[page] = anchors_of(texts)
+    return out
+
+def object_info(name):
+    "What the docs should say about a documented name that its show_doc signature cannot: a class and its bases."
+    import importlib, inspect
+    try: from fastai_ch6._modidx import d
+    except ImportError: return None
+    for mod, syms in d['syms'].items():
+        if f'{mod}.{name}' not in syms: continue
+        try:
+            obj = importlib.import_module(mod)
+            for part in name.split('.'): obj = getattr(obj, part)
+        except Exception: return None
+        if inspect.isclass(obj):
+            return {'kind': 'class', 'bases': [b.__name__ for b in obj.__bases__ if b is not object]}
+        return {'kind': 'function'}
+    return None
+
+def lesson_links(nb_name, cfg):
+    "The line under a lesson's title: Colab, the notebook itself, its source; and how to run it offline."
+    repo = cfg.git_url.rstrip('/').split('github.com/')[-1]
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{cfg.branch}/{cfg.nbs_path.name}/{nb_name}"
+    source = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}/{cfg.nbs_path.name}/{nb_name}"
+    return (f'<p class="ch6-lesson-links"><a href="{colab}" target="_blank" rel="noopener">Open in Colab</a> · '
+            f'<a href="notebooks/{nb_name}" download>Download notebook</a> · '
+            f'<a href="{source}" target="_blank" rel="noopener">Source</a></p>\n\n'
+            f'<p class="ch6-offline-note">Offline, the notebook runs on the course\'s stand-in datasets: '
+            f'<code>FASTAI_CH6_DATA=synthetic jupyter lab</code>.</p>\n')
+
+def favicon_ico(svg_dest):
+    "A 32x32 favicon.ico beside the SVG one, for browsers that ask for /favicon.ico."
+    from PIL import Image, ImageDraw
+    im = Image.new('RGBA', (64, 64), (0, 0, 0, 0)); d = ImageDraw.Draw(im)
+    d.rounded_rectangle([0, 0, 63, 63], radius=12, fill=(32, 96, 160, 255))
+    d.ellipse([18, 28, 46, 56], outline=(255, 255, 255, 255), width=7)
+    d.arc([18, 6, 62, 58], start=180, end=270, fill=(255, 255, 255, 255), width=7)
+    im.save(svg_dest, sizes=[(16, 16), (32, 32), (48, 48)])
+
 def stage(proc, nbs_path, cfg):
     "Adapt the processed notebooks into build/docs_src/ and gather the static files into build/docs_static/."
-    for d in (SRC, STATIC): shutil.rmtree(d, ignore_errors=True); d.mkdir(parents=True)
+    for d in (SRC, STATIC, EXTRA): shutil.rmtree(d, ignore_errors=True); d.mkdir(parents=True)
     groups = reading_order(nbs_path, proc)
     order = [n for _, ns in groups for n in ns]
     fms = {n: _frontmatter(proc/n) for n in order}
@@ -108,16 +161,24 @@ def stage(proc, nbs_path, cfg):
     dup = {p for p in pages.values() if list(pages.values()).count(p) > 1}
     if dup: raise BuildError(f"two notebooks would publish to the same page: {dup}")
     site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
+    anchors = page_anchors(proc, pages)
+    (EXTRA/'notebooks').mkdir()
     for n in order:
-        _, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url)
+        fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors)
+        nb['metadata']['ch6_page'] = {k: fm[k] for k in ('title', 'description') if fm.get(k)}
         if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages)), 'id': 'toctree'})
+        else:
+            at = 1 if nb['cells'] and nb['cells'][0]['source'].startswith('# ') else 0
+            nb['cells'].insert(at, {**md_cell(lesson_links(n, cfg)), 'id': 'lesson-links'})
+            shutil.copy2(nbs_path/n, EXTRA/'notebooks'/n)      # the notebook as the learner runs it
         (SRC/f'{pages[n]}.ipynb').write_text(json.dumps(nb, indent=1), encoding='utf-8')
     for f in proc.rglob('*'):      # images and other files the notebooks use
         rel = f.relative_to(proc)
         if f.is_file() and f.suffix != '.ipynb' and str(rel) not in QUARTO_ONLY and not rel.parts[0].startswith('.'):
             (SRC/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, SRC/rel)
     shutil.copy2(nbs_path/'styles.css', STATIC/'styles.css')
-    shutil.copy2(ROOT/'tools'/'docs'/'ch6.css', STATIC/'ch6.css')
+    for f in ('ch6.css', 'ch6.js', 'ch6-copybutton.js'): shutil.copy2(ROOT/'tools'/'docs'/f, STATIC/f)
+    favicon_ico(EXTRA/'favicon.ico')
     if not (MATHJAX/'tex-chtml.js').exists():
         raise BuildError(f"MathJax is missing at {MATHJAX}: run `bash tools/build_docs.sh`, which installs it from npm")
     for part in MATHJAX_PARTS:
@@ -144,12 +205,26 @@ def sphinx_build(out):
     "Render build/docs_src/ with Sphinx, then put the site at `out` (myst-nb writes beside its output folder, so build in build/)."
     html = ROOT/'build'/'docs_html'/'site'
     shutil.rmtree(html, ignore_errors=True)
-    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-W', '--keep-going', '-q', '-j', '1',
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-W', '--keep-going', '-q', '-j', '1', '-E',
            '-c', str(ROOT/'tools'/'docs'), '-d', str(DOCTREES), str(SRC), str(html)]
     r = subprocess.run(cmd, cwd=ROOT)
     if r.returncode: raise BuildError(f"Sphinx reported warnings or errors (exit {r.returncode}); see above")
     shutil.rmtree(out, ignore_errors=True)
     shutil.move(html, out)
+
+def stamp_sources():
+    "Every file the site is built from: notebooks, the docs tools, the package (show_doc reads it), settings.ini."
+    fs = [*(ROOT/'nbs').glob('*'), *(ROOT/'tools'/'docs').glob('*'), ROOT/'settings.ini', *(ROOT/'fastai_ch6').glob('*.py'),
+          *(ROOT/'tools'/f for f in ('build_docs.py', 'build_docs.sh', 'quarto_to_myst.py'))]
+    return sorted(f for f in fs if f.is_file())
+
+def build_stamp():
+    "What a build depends on: a hash of the sources' contents and one of the installed packages and their versions."
+    import hashlib, importlib.metadata as md, platform
+    h = hashlib.sha256()
+    for f in stamp_sources(): h.update(f.relative_to(ROOT).as_posix().encode() + b'\0' + f.read_bytes() + b'\0')
+    pk = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in md.distributions() if d.metadata['Name']})
+    return {'sources': h.hexdigest(), 'packages': hashlib.sha256('\n'.join([platform.python_version(), *pk]).encode()).hexdigest()}
 
 def site_size(out):
     files = [f for f in out.rglob('*') if f.is_file()]
@@ -162,6 +237,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     cfg = _cfg(); out = ROOT/cfg.doc_path.name; proc = ROOT/'_proc'
     t0 = time.time()
+    stamp = build_stamp()            # before the build: a source edited during it makes the next check rebuild
     try:
         if not a.skip_proc:
             bad = mixed_import_cells(cfg.nbs_path)
@@ -174,6 +250,7 @@ def main(argv=None):
         pages = stage(proc, cfg.nbs_path, cfg)
         t2 = time.time()
         sphinx_build(out)
+        (out/STAMP).write_text(json.dumps(stamp, indent=1))
     except BuildError as e:
         print(f"build_docs: {e}", file=sys.stderr); return 1
     t3 = time.time()

@@ -141,12 +141,18 @@ def convert_heading_ids(text):
         return (f'({ident})=\n' if ident else '') + f'{m.group(1)} {m.group(2)}'
     return re.sub(r'^(#{1,6})\s+(.*?)\s*\{([^}]*)\}\s*$', h, text, flags=re.M)
 
-def rewrite_links(text, pages, site_url):
+def slug(heading):
+    "The anchor MyST gives a heading (myst_heading_anchors): `### DataFormatError` -> `dataformaterror`."
+    return re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-')
+
+def rewrite_links(text, pages, site_url, anchors=None):
     """Point links at this site's pages: `{site_url}/data.html#x` and `00_data.ipynb#x` -> `data.ipynb#x`.
 
     `pages` maps notebook file names (`00_data.ipynb`) to page names (`data`). Sphinx then checks every
     such link: one to a page or a heading that does not exist is a build warning, hence an error.
-    Links into the published site whose page is not built here are left as they are."""
+    Links into the published site whose page is not built here are left as they are. Where `anchors` ({page: set of
+    anchors}) is given, nbdev's automatic links to a name that no page documents (a private helper, say) become the
+    plain name: Quarto would publish them as links to nowhere."""
     by_page = {p: p for p in pages.values()}
     def local(path, anchor):
         if path in pages: page = pages[path]
@@ -158,13 +164,16 @@ def rewrite_links(text, pages, site_url):
         if site_url and path.startswith(site_url.rstrip('/') + '/'): path = path[len(site_url.rstrip('/')) + 1:]
         elif re.match(r'^[a-z][a-z0-9+.-]*:', path) or path.startswith('/'): return m.group(0)
         new = local(path, anchor) if path else None
-        return m.group(0) if new is None else f']({new})'
-    return re.sub(r'\]\((?P<url>[^)\s]+)\)', md_link, text)
+        if new is not None and anchors is not None and anchor and re.fullmatch(r'`[\w.]+(\(\))?`', m.group('text')) \
+                and anchor.lower() not in anchors.get(new.split('.ipynb')[0], set()):
+            return m.group('text')
+        return m.group(0) if new is None else f'[{m.group("text")}]({new})'
+    return re.sub(r'\[(?P<text>[^\]\[]*)\]\((?P<url>[^)\s]+)\)', md_link, text)
 
-def adapt_markdown(text, pages, site_url):
+def adapt_markdown(text, pages, site_url, anchors=None):
     "One markdown cell's text, adapted (see the module docstring)."
     text = convert_callouts(text)
-    text = rewrite_links(text, pages, site_url)
+    text = rewrite_links(text, pages, site_url, anchors)
     text = convert_link_attrs(text)
     return convert_heading_ids(text)
 
@@ -190,24 +199,140 @@ def _md_output(cell):
         else: return None
     return '\n\n'.join(parts) if parts else None
 
-def showdoc_markdown(text):
-    "A `show_doc` output as page markdown: without its leading rule (a transition cannot start a section)."
+# ---------------------------------------------------------------------------------------------
+# show_doc signatures: a wrapped signature and a parameter table, as docs.fast.ai shows them
+
+def _split_top(s, sep=','):
+    "Split `s` at `sep` outside brackets, quotes and `<help>` annotations (fastcore's `Param` help in `call_parse` signatures)."
+    out, cur, depth, q, i = [], '', 0, None, 0
+    while i < len(s):
+        ch = s[i]
+        if q:
+            cur += ch
+            if ch == '\\' and i + 1 < len(s): cur += s[i+1]; i += 1
+            elif ch == q: q = None
+        elif ch in '\'"': q = ch; cur += ch
+        elif ch in '([{': depth += 1; cur += ch
+        elif ch in ')]}': depth -= 1; cur += ch
+        elif ch == '<' and depth == 0 and cur.endswith(' ') and ':' in cur: depth += 100; cur += ch   # ` <help>`
+        elif ch == '>' and depth >= 100: depth -= 100; cur += ch
+        elif ch == sep and depth == 0: out.append(cur); cur = ''
+        else: cur += ch
+        i += 1
+    out.append(cur)
+    return out
+
+def _comment(line):
+    "(code, comment) of one line: the comment starts at a `#` outside quotes."
+    q = None
+    for i, ch in enumerate(line):
+        if q:
+            if ch == q: q = None
+        elif ch in '\'"': q = ch
+        elif ch == '#': return line[:i], line[i+1:].strip()
+    return line, ''
+
+def parse_signature(code):
+    """A `show_doc` signature block -> dict(name, params=[dict(name, type, default, doc)], ret, ret_doc), or None.
+
+    nbdev writes `def name(\n    a:int=1, # docs\n)->str: # docs`; `call_parse` signatures write `a:int <help>=1`."""
+    lines = code.rstrip('\n').split('\n')
+    m = re.match(r'^(?:async\s+)?def\s+([\w.]+)\s*\((.*)$', lines[0])
+    if not m: return None
+    name, params, cur_line, docs = m.group(1), [], [], []
+    body = [m.group(2)] + lines[1:]
+    # the closing `)` of the signature: the last line that starts with `)` (nbdev puts it on its own line)
+    close = max((i for i, l in enumerate(body) if re.match(r'^\s*\)', l)), default=None)
+    if close is None:
+        return None
+    ret_code, ret_doc = _comment(body[close])
+    rm = re.match(r'^\s*\)\s*(?:->\s*(.*?))?\s*:?\s*$', ret_code)
+    if not rm: return None
+    for line in body[:close]:
+        c, doc = _comment(line)
+        new = [p.strip() for p in _split_top(c) if p.strip()]
+        for p in new:
+            pm = re.match(r'^(?P<name>\*{0,2}\w+|\*|/)(?:\s*:\s*(?P<type>.*?))?(?:\s+<(?P<help>.*)>)?(?:\s*=\s*(?P<default>.*))?$', p, re.S)
+            if not pm: return None
+            params.append({'name': pm.group('name'), 'type': (pm.group('type') or '').strip(), 'default': pm.group('default'),
+                           'doc': (pm.group('help') or '').strip()})
+        for p in params[len(params)-len(new):]:
+            if doc and not p['doc']: p['doc'] = doc
+    return {'name': name, 'params': params, 'ret': (rm.group(1) or '').strip(), 'ret_doc': ret_doc}
+
+def _collapse(params, min_run=5):
+    "Runs of `min_run` or more undocumented parameters of the same type and default (fastai's callback events) -> one entry."
+    out, i = [], 0
+    while i < len(params):
+        j = i
+        key = lambda p: (p['type'], p['default'], p['doc'], p['name'].startswith('*'))
+        while j + 1 < len(params) and key(params[j+1]) == key(params[i]) and not params[i]['doc']: j += 1
+        if j - i + 1 >= min_run: out.append({**params[i], 'run': params[i:j+1]}); i = j + 1
+        else: out.append(params[i]); i += 1
+    return out
+
+def _sig_param(p):
+    if 'run' in p:
+        a, b = p['run'][0], p['run'][-1]
+        return f"{_sig_param(a)}, ..., {_sig_param(b)}"
+    s = p['name'] + (f":{p['type']}" if p['type'] else '')
+    return s + (f"={p['default']}" if p['default'] is not None else '')
+
+def _cell(s): return s.replace('|', '\\|').replace('\n', ' ')
+
+def signature_markdown(sig, info=None):
+    """A parsed signature -> (a compact code block, wrapped by the site's CSS; a table of the parameters as docs.fast.ai
+    shows it, or '' when no parameter is documented). `info` may say the name is a class and give its bases."""
+    params = _collapse(sig['params'])
+    info = info or {}
+    if info.get('kind') == 'class':
+        # nothing to say about construction: Exception's `*args, **kwargs`, or only fastai's callback events
+        trivial = [p['name'] for p in sig['params']] in (['*args', '**kwargs'], []) or (len(params) == 1 and 'run' in params[0])
+        head = f"class {sig['name']}" + (f"({', '.join(info.get('bases') or [])})" if info.get('bases') else '') + ':'
+        code = head if trivial else f"{head}\n    def __init__(self, {', '.join(map(_sig_param, params))})"
+        if trivial: params = []
+    else:
+        code = f"def {sig['name']}({', '.join(map(_sig_param, params))})" + (f" -> {sig['ret']}" if sig['ret'] else '')
+    out, table = f'```python\n{code}\n```\n', ''
+    if any(p['doc'] for p in sig['params']) or sig['ret_doc']:
+        rows = ['| | Type | Default | Details |', '|---|---|---|---|']
+        for p in params:
+            name = f"`{p['name']}`" if 'run' not in p else f"`{p['run'][0]['name']}` … `{p['run'][-1]['name']}` ({len(p['run'])})"
+            ty = f"`{_cell(p['type'])}`" if p['type'] else ''
+            de = f"`{_cell(p['default'])}`" if p['default'] is not None else '*required*' if not p['name'].startswith('*') else ''
+            rows.append(f"| {name} | {ty} | {de} | {_cell(p['doc'])} |")
+        if sig['ret'] or sig['ret_doc']:
+            rows.append(f"| **Returns** | {'`' + _cell(sig['ret']) + '`' if sig['ret'] else ''} | | {_cell(sig['ret_doc'])} |")
+        table = '\n'.join(rows) + '\n'
+    return out, table
+
+def showdoc_markdown(text, info=None):
+    """A `show_doc` output as page markdown: without its leading rule (a transition cannot start a section), its
+    signature as a wrapped code block plus a parameter table. `info(name)` may describe the object (class, bases)."""
     text = re.sub(r'^\s*---\s*\n', '', text)
-    def fence(m):    # a signature that is not valid Python (e.g. a `call_parse` one) is shown as plain text
+    tables = []
+    def fence(m):
         code = m.group(1)
-        for probe in (code, code.rstrip() + '\n    ...'):
+        sig = parse_signature(code)
+        if sig is not None:
+            block, table = signature_markdown(sig, info(sig['name']) if info else None)
+            tables.append(table)
+            return block
+        for probe in (code, code.rstrip() + '\n    ...'):   # not a signature nbdev wrote: keep it if it is Python
             try: ast.parse(probe); return m.group(0)
             except SyntaxError: pass
         return f'```text\n{code}```'
-    text = re.sub(r'^```python\n(.*?)^```', fence, text, flags=re.M | re.S)
+    # the signature block comes first; docstrings may hold code blocks of their own, left as they are
+    text = re.sub(r'^```python\n(.*?)^```[ \t]*\n?', fence, text, count=1, flags=re.M | re.S)
+    if tables and tables[0]: text = text.rstrip() + '\n\n' + tables[0]     # after the docstring, as docs.fast.ai
     return text   # myst_heading_anchors gives the heading Quarto's id (`get_ctr`, `dataformaterror`)
 
-def adapt_code_cell(cell):
+def adapt_code_cell(cell, info=None):
     "A list of cells (empty, one, or a markdown cell) that show what Quarto shows for this code cell."
     opts, body = cell_options(src(cell))
     if opts.get('include') == 'false': return []
     if opts.get('output') == 'asis' and (md := _md_output(cell)) is not None:
-        return [md_cell(showdoc_markdown(md) if opts.get('echo') == 'false' else f'```python\n{body}\n```\n\n{md}')]
+        return [md_cell(showdoc_markdown(md, info) if opts.get('echo') == 'false' else f'```python\n{body}\n```\n\n{md}')]
     cell = {**cell, 'source': body, 'metadata': dict(cell.get('metadata', {}))}
     tags = list(cell['metadata'].get('tags', []))
     if opts.get('echo') == 'false': tags.append('remove-input')
@@ -222,17 +347,51 @@ def adapt_code_cell(cell):
 # ---------------------------------------------------------------------------------------------
 # Whole notebooks
 
-def adapt_notebook(nb, pages, site_url=''):
-    "Return (front matter, adapted notebook) for a notebook from `_proc/`."
+def _headings(text):
+    "(start, end, level, text) of each ATX heading of a markdown text, outside code blocks."
+    out, in_code, pos = [], None, 0
+    for line in text.split('\n'):
+        m = _CODE_FENCE.match(line)
+        if m:
+            if in_code is None: in_code = m.group(1)
+            elif line.strip().startswith(in_code): in_code = None
+        elif in_code is None and (h := re.match(r'^(#{1,6})\s+(.*?)\s*$', line)):
+            out.append((pos, pos + len(line), len(h.group(1)), h.group(2)))
+        pos += len(line) + 1
+    return out
+
+def anchors_of(texts):
+    "The heading anchors of a page whose markdown (cells and show_doc outputs) is `texts`."
+    return {slug(re.sub(r'\s*\{[^}]*\}\s*$', '', h[3])) for t in texts for h in _headings(t)}
+
+def renumber_headings(cells):
+    """Heading levels without jumps, as Sphinx needs them: a show_doc `###` right under the page's `#` title becomes
+    `##` (the section it always was in the page's structure), a `####` under a `##` becomes `###`, and so on."""
+    stack = []                                       # (level written, level given)
+    for c in cells:
+        if c['cell_type'] != 'markdown': continue
+        text = src(c); new = []; last = 0
+        for start, end, level, title in _headings(text):
+            while stack and stack[-1][0] >= level: stack.pop()
+            given = stack[-1][1] + 1 if stack else 1
+            stack.append((level, given))
+            new.append(text[last:start] + '#' * given + ' ' + title); last = end
+        if new: c['source'] = ''.join(new) + text[last:]
+    return cells
+
+def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
+    """Return (front matter, adapted notebook) for a notebook from `_proc/`. `info(name)` may describe a documented
+    object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents."""
     nb = json.loads(json.dumps(nb))
     fm = pop_frontmatter(nb)
     cells = title_cells(fm)
     for c in nb.get('cells', []):
-        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url)})
+        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url, anchors)})
         elif c['cell_type'] == 'code':   # a show_doc (`output: asis`) comes back as markdown, adapted like any other
-            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url)} if o['cell_type'] == 'markdown' else o
-                      for o in adapt_code_cell(c)]
+            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url, anchors)} if o['cell_type'] == 'markdown' else o
+                      for o in adapt_code_cell(c, info)]
         # raw cells are for other output formats; Quarto's HTML output leaves them out
+    renumber_headings(cells)
     meta = {k: v for k, v in nb.get('metadata', {}).items() if k not in ('widgets', 'jupytext')}
     nb['metadata'] = {**meta, **KERNEL_META}
     nb['cells'] = cells
