@@ -36,8 +36,8 @@ def _option(name):
 
 # %% ../nbs/08_cli.ipynb #faf9d213
 _TASKS = ('multilabel', 'regression')
-TRUST = ("Models saved by `ch6 train` (model.pkl) are Python pickles: loading one can run any code its author put in it. "
-         "Evaluate and predict only with models from a source you trust.")
+TRUST = ("evaluate and predict load a model from its plain weights (model.pth + model.json), which cannot run code. model.pkl is a "
+         "Python pickle: loading it (--trust-pickle) can run any code its author put in it; use it only for models from a source you trust.")
 
 def _parser():
     p = argparse.ArgumentParser(prog='ch6', epilog=TRUST, description='Chapter 6 of fastai: multi-label classification (PASCAL format) '
@@ -58,19 +58,21 @@ def _parser():
     t.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
     e = sub.add_parser('evaluate', help="print a saved model's metrics on a labelled folder", epilog=TRUST,
                        description="Metrics of the lessons: mAP, F1 and accuracy_multi (multilabel), centre error in px (regression).")
-    e.add_argument('model', type=Path, help='output folder of `ch6 train` (or its model.pkl): a pickle, so only from a source you trust')
+    e.add_argument('model', type=Path, help='output folder of `ch6 train`')
     e.add_argument('--data', type=Path, help="labelled dataset in the model's format; default the task's dataset")
     e.add_argument('--split', choices=('valid', 'all'), default='valid', help='valid: is_valid rows / person 13 (default); all: everything')
     e.add_argument('--bs', type=_option('bs'), default=64, help='images per batch (default 64)')
+    e.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
     r = sub.add_parser('predict', help='predict on image files or folders, in batches', epilog=TRUST,
                        description='Labels with their probabilities (multilabel) or head centres in pixels (regression), as CSV or JSON.')
-    r.add_argument('model', type=Path, help='output folder of `ch6 train` (or its model.pkl): a pickle, so only from a source you trust')
+    r.add_argument('model', type=Path, help='output folder of `ch6 train`')
     r.add_argument('inputs', nargs='+', type=Path, help='image files and/or folders (searched recursively; links to folders are not followed); '
                    'unreadable images are skipped with a warning')
     r.add_argument('--to', type=Path, help='write predictions to this .csv or .json file (default: print CSV)')
     r.add_argument('--bs', type=_option('bs'), default=64, help='images per batch (default 64)')
     r.add_argument('--thresh', type=_option('thresh'), help='multilabel: probability threshold (default: the one chosen in training)')
     r.add_argument('--overwrite', action='store_true', help='replace an existing --to file')
+    r.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
     d = sub.add_parser('demo', help='train, evaluate and predict both tasks on the stand-in data, with a summary',
                        description="The course's main job on its embedded default data: both tasks, then predictions and a summary.")
     d.add_argument('--out', type=Path, default=Path('ch6-output'), help='output folder (default ch6-output)')
@@ -100,9 +102,9 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
                 out = a.out or Path('ch6-output')/a.task
                 s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite)
                 if s: print(f"{a.task}: {T._summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
-            elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs), indent=1))
+            elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle), indent=1))
             elif a.cmd == 'predict':
-                df = T.predict(a.model, a.inputs, a.bs, a.thresh)
+                df = T.predict(a.model, a.inputs, a.bs, a.thresh, a.trust_pickle)
                 if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite)}")
                 else: print(df.to_csv(index=False), end='')
             elif a.cmd == 'demo': T.run_demo(a.out, a.overwrite)

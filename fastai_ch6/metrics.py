@@ -35,6 +35,8 @@ def _check(preds, targs, name, thresh=None):
     preds, targs = _plain(preds), _plain(targs)
     if not isinstance(preds, Tensor) or not isinstance(targs, Tensor):
         raise TypeError(f"{name}: expected tensors of predictions and targets, got {type(preds).__name__} and {type(targs).__name__}.")
+    if not preds.numel() or not targs.numel():
+        raise ValueError(f"{name}: no predictions to score (empty tensors of shape {tuple(preds.shape)}); is the validation set empty?")
     if preds.shape != targs.shape:
         raise ValueError(f"{name}: predictions of shape {tuple(preds.shape)} and targets of shape {tuple(targs.shape)} differ; "
                          "both need one column per class (multi-hot targets).")

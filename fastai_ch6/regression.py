@@ -100,6 +100,8 @@ def center_errors_px(pred:torch.Tensor, # predicted centres scaled to [-1, 1], `
                      frame:tuple=(640, 480), # (width, height) of the original frame in pixels
                     )->torch.Tensor:
     "Distance in pixels of the original frame between each predicted and true centre."
+    for name, o in (('predictions', pred), ('targets', targ)):
+        if torch.as_tensor(o).shape[-1:] != (2,): raise ValueError(f"{name} of shape {tuple(torch.as_tensor(o).shape)}: expected points (x, y), the last dimension 2.")
     p, t = (torch.as_tensor(o).as_subclass(torch.Tensor).float().view(-1, 2) for o in (pred, targ))
     if p.shape != t.shape: raise ValueError(f"{len(p)} predicted points for {len(t)} targets.")
     return ((p - t) * torch.tensor(frame, dtype=p.dtype, device=p.device) / 2).norm(dim=1)

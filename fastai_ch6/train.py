@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'OutputError', 'OutputExists', 'prepare_out', 'output_lock', 'atomic_write',
            'EpochCheckpoint', 'load_checkpoint', 'check_options', 'default_data', 'unreadable_image', 'check_data',
-           'task_learner', 'MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite', 'EpochLines',
-           'train_task', 'multilabel_scores', 'regression_scores', 'NotOurModel', 'load_model', 'image_files',
-           'predict', 'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
+           'task_dls', 'task_learner', 'MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite',
+           'EpochLines', 'train_task', 'multilabel_scores', 'regression_scores', 'save_weights', 'load_weights',
+           'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions', 'predictions_json', 'evaluate',
+           'run_demo']
 
 # %% ../nbs/06_train.ipynb #bb6d5ea4
-import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib
+import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -101,7 +102,7 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
     return state
 
 # %% ../nbs/06_train.ipynb #d590f851
-from .datablock import pascal_dls
+from .datablock import pascal_dls, small_images
 from .losses import BinaryCrossEntropy
 from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
 from .thresholds import best_thresholds, sweep_thresholds
@@ -161,6 +162,31 @@ def check_data(task:str, # 'multilabel' or 'regression'
     return data
 
 # %% ../nbs/06_train.ipynb #b4bc190a
+def task_dls(task:str, # 'multilabel' or 'regression'
+             data:Path, # root of a dataset in the task's format
+             size:int|None=None, # image size (regression: height; width is 4/3 of it)
+             bs:int|None=None, # batch size
+             seed:int=42, # seed of the sample and the shuffling
+             n_items:int|None=None, # multi-label: a seeded sample of this many rows; regression: frames per person
+             fast:bool=True, # multi-label: read the images from the resized cache (`False`: resize from the originals)
+            )->DataLoaders:
+    "The `DataLoaders` of `task` on `data`, the pipeline that training, evaluation and prediction share."
+    d = DEFAULTS[_check_task(task)]
+    size, bs = size or d['size'], bs or d['bs']
+    set_seed(seed, reproducible=True)                    # before the DataLoaders: they draw their shuffling seed when made
+    if task == 'multilabel':
+        return pascal_dls(path=data, size=size, bs=bs, seed=seed, n_items=n_items, fast=fast,
+                          item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=Flip())
+    return biwi_dls(data, size=(size, size*4//3), bs=bs, seed=seed, per_person=n_items)
+
+def _learner_for(task, dls, seed=42):
+    "The course's model, loss and metrics for `task` on `dls`, with fresh weights."
+    set_seed(seed, reproducible=True)
+    if task == 'multilabel': learn = Learner(dls, small_cnn(len(dls.vocab)), loss_func=BinaryCrossEntropy(), metrics=multilabel_metrics())
+    else: learn = Learner(dls, head_cnn(), metrics=[center_error_px, center_error_pct(90)])
+    learn.ch6_task = task
+    return learn
+
 def task_learner(task:str, # 'multilabel' or 'regression'
                  data:Path, # root of a dataset in the task's format
                  size:int|None=None, # image size (regression: height; width is 4/3 of it)
@@ -169,19 +195,8 @@ def task_learner(task:str, # 'multilabel' or 'regression'
                  n_items:int|None=None, # multi-label: a seeded sample of this many rows; regression: frames per person
                 )->Learner:
     "The course's fast default `Learner` for `task` on `data`, from scratch."
-    d = DEFAULTS[_check_task(task)]
-    size, bs = size or d['size'], bs or d['bs']
-    set_seed(seed, reproducible=True)                    # before the DataLoaders: they draw their shuffling seed when made
-    if task == 'multilabel':
-        dls = pascal_dls(path=data, size=size, bs=bs, seed=seed, n_items=n_items, item_tfms=Resize(size, method=ResizeMethod.Squish))
-        set_seed(seed, reproducible=True)
-        learn = Learner(dls, small_cnn(len(dls.vocab)), loss_func=BinaryCrossEntropy(), metrics=multilabel_metrics())
-    else:
-        dls = biwi_dls(data, size=(size, size*4//3), bs=bs, seed=seed, per_person=n_items)
-        set_seed(seed, reproducible=True)
-        learn = Learner(dls, head_cnn(), metrics=[center_error_px, center_error_pct(90)])
-    learn.ch6_task = task
-    return learn
+    return _learner_for(task, task_dls(task, data, size, bs, seed, n_items), seed)
+
 
 # %% ../nbs/06_train.ipynb #4ac0d659
 @patch
@@ -217,12 +232,14 @@ class TrainingDiverged(ValueError):
     "The loss became NaN or infinite: the model is useless and is not saved."
 
 class StopOnNonFinite(Callback):
-    "Stop training with `TrainingDiverged` as soon as a training loss is NaN or infinite, naming the epoch, batch and learning rate."
+    "Stop training as soon as a training loss is NaN or infinite; `diverged` then says where (epoch, batch, learning rate)."
     order = -1                                        # before the other callbacks see the bad batch
+    def before_fit(self): self.diverged = None
     def after_loss(self):
         if self.training and not torch.isfinite(self.loss).all():
-            raise TrainingDiverged(f"training diverged: the loss became {float(self.loss)} in epoch {self.epoch+1}, batch {self.iter+1} "
-                                   f"(learning rate {self.opt.hypers[-1]['lr']:.3g}). Train again with a lower --lr (for example a tenth).")
+            self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {self.epoch+1}, batch {self.iter+1} "
+                             f"(learning rate {self.opt.hypers[-1]['lr']:.3g}). Train again with a lower --lr (for example a tenth).")
+            raise CancelFitException()
 
 class EpochLines(Callback):
     "Print one plain line per epoch: for logs and CI, where a redrawn progress bar would write hundreds of lines."
@@ -243,9 +260,11 @@ def _threshold_plot(preds, targs, thresh, fname):
     ax.set_xlabel('threshold'); ax.legend(); ax.set_title('Validation metrics by threshold')
     atomic_write(fname, lambda p: fig.savefig(p, format='png', dpi=80, bbox_inches='tight')); plt.close(fig)
 
-def _results_plot(learn, fname, n=9):
-    learn.show_results(max_n=n, figsize=(8, 8))
-    atomic_write(fname, lambda p: plt.gcf().savefig(p, format='png', dpi=60, bbox_inches='tight')); plt.close('all')
+def _results_plot(learn, fname):
+    "Validation images with their targets and predictions, large enough to read (regression shows target and prediction side by side)."
+    if learn.ch6_task == 'multilabel': learn.show_results(max_n=9, figsize=(10, 10))
+    else: learn.show_results(max_n=6, nrows=3, ncols=2, figsize=(14, 8))
+    atomic_write(fname, lambda p: plt.gcf().savefig(p, format='png', dpi=80, bbox_inches='tight')); plt.close('all')
 
 def _export(learn, fname):
     learn.path = Path(fname).parent
@@ -309,12 +328,14 @@ def _train(task, data, out, epochs, lr, size, bs, seed, n_items, resume, quiet):
         start, run_id = load_checkpoint(learn, out/'checkpoint.pth')['epoch'] + 1, old.get('run_id', run_id)
     elif not rank_distrib(): atomic_write(out/'train_config.json', lambda p: p.write_text(json.dumps({**config, 'run_id': run_id}, indent=1)))
     counter, plain = CountBatches(), quiet or not (IN_NOTEBOOK or sys.stdout.isatty())   # a log file gets one line per epoch
-    cbs = [StopOnNonFinite(), EpochCheckpoint(out/'checkpoint.pth'), MetricsCSV(out/'metrics.csv', start), counter]
+    stop = StopOnNonFinite()
+    cbs = [stop, EpochCheckpoint(out/'checkpoint.pth'), MetricsCSV(out/'metrics.csv', start), counter]
     if plain and not quiet: cbs.append(EpochLines())
     gpu = torch.cuda.is_available()
     ctx = learn.distrib_ctx(sync_bn=gpu, cpu=not gpu) if num_distrib() > 1 else contextlib.nullcontext()   # SyncBatchNorm is GPU-only
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
         if start < epochs: learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
+    if stop.diverged: raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
@@ -341,7 +362,7 @@ def _finish(learn, task, out, config):
         raise TrainingDiverged(f"training diverged: {int((~torch.isfinite(preds)).sum())} validation predictions are NaN or infinite. "
                                "Train again with a lower --lr (for example a tenth).")
     summary = dict(config=config, n_valid=len(targs), run_id=config['run_id'])
-    learn.ch6_run_id = config['run_id']
+    learn.ch6_run_id, learn.ch6_config = config['run_id'], config
     if task == 'multilabel':
         thresh, per_class = best_thresholds(preds, targs, metric='f1')
         vocab = list(learn.dls.vocab)
@@ -353,7 +374,8 @@ def _finish(learn, task, out, config):
     else:
         summary.update(regression_scores(preds, targs))
     _results_plot(learn, out/'show_results.png')
-    _export(learn, out/'model.pkl')
+    _export(learn, out/'model.pkl')                         # for fastai's `load_learner` (a pickle)
+    save_weights(learn, out)                                 # for `load_model`: weights and JSON, no pickle
     atomic_write(out/'summary.json', lambda p: p.write_text(json.dumps(summary, indent=1, allow_nan=False)))   # last: marks the run complete
     return summary
 
@@ -372,6 +394,47 @@ def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
     e = center_errors_px(preds, targs)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))
 
+# %% ../nbs/06_train.ipynb #b4a5d7f9
+def save_weights(learn:Learner, # a trained learner of `train_task`
+                 out:Path, # its output folder
+                ):
+    "Save the model as plain weights (`model.pth`) and what rebuilds it (`model.json`): a pair that loads without unpickling any code."
+    info = dict(task=learn.ch6_task, run_id=learn.ch6_run_id, size=learn.ch6_config['size'], thresh=getattr(learn, 'ch6_thresh', None),
+                vocab=list(learn.dls.vocab) if learn.ch6_task == 'multilabel' else None, format=1)
+    atomic_write(out/'model.pth', partial(torch.save, dict(run_id=learn.ch6_run_id, model=get_model(learn.model).state_dict())))
+    atomic_write(out/'model.json', lambda p: p.write_text(json.dumps(info, indent=1)))
+
+def _template_data(task, folder):
+    "A two-image dataset in `task`'s format: all the pipeline of `task_dls` needs, without the training data."
+    if task == 'regression': return biwi_head_pose('synthetic', dest=folder/'biwi', frames_per_person=1)
+    (folder/'train').mkdir(parents=True)
+    for n in ('a.jpg', 'b.jpg'): Image.new('RGB', (64, 48)).save(folder/'train'/n)
+    (folder/'train.csv').write_text('fname,labels,is_valid\na.jpg,person,False\nb.jpg,person,True\n')
+    return folder
+
+def load_weights(out:Path, # an output folder of `train_task` with `model.pth` and `model.json`
+                )->Learner:
+    "Rebuild a trained learner from `model.pth` and `model.json` alone: `torch.load(weights_only=True)` runs no code from the file."
+    out = Path(out); info = _read_json(out/'model.json')
+    if info.get('task') not in TASKS: raise NotOurModel(f"{out/'model.json'}: not a model description written by fastai_ch6.")
+    with tempfile.TemporaryDirectory() as d:
+        with contextlib.redirect_stdout(io.StringIO()):
+            dls = task_dls(info['task'], _template_data(info['task'], Path(d)), info['size'], fast=False)
+    learn = _learner_for(info['task'], dls)
+    if info['vocab'] is not None and list(dls.vocab) != info['vocab']:
+        raise NotOurModel(f"{out/'model.json'}: classes {info['vocab'][:3]}... are not the course's PASCAL classes.")
+    try:
+        weights = torch.load(out/'model.pth', map_location='cpu', weights_only=True)
+        get_model(learn.model).load_state_dict(weights['model'])
+    except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as e:
+        raise NotOurModel(f"{out/'model.pth'}: not the weights of this model ({str(e).splitlines()[0]}).") from None
+    if weights.get('run_id') != info['run_id']:
+        raise NotOurModel(f"{out}: model.pth and model.json come from different runs (an interrupted --overwrite?). Train again with --overwrite.")
+    learn.ch6_run_id, learn.ch6_config = info['run_id'], dict(size=info['size'])
+    if info['thresh'] is not None: learn.ch6_thresh = info['thresh']
+    return learn
+
+
 # %% ../nbs/06_train.ipynb #276fa31b
 class NotOurModel(ValueError):
     "A model file that is not an exported `fastai_ch6` learner, or not a complete run."
@@ -385,10 +448,16 @@ def _check_complete(learn, folder):
                           "(an interrupted --overwrite?). Train again with --overwrite.")
 
 def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl`
+               trust_pickle:bool=False, # load `model.pkl`, a pickle that can run code, instead of the weights `model.pth`
               )->Learner:
-    "Load an exported `fastai_ch6` learner, with its task and (multi-label) thresholds. It is a pickle: load only files you trust."
+    "Load a trained `fastai_ch6` learner with its task and threshold: from plain weights by default, from the pickle only if trusted."
     model = Path(model)
     fname = model/'model.pkl' if model.is_dir() else model
+    if not trust_pickle:
+        if (fname.parent/'model.pth').is_file() and (fname.parent/'model.json').is_file():
+            learn = load_weights(fname.parent); _check_complete(learn, fname.parent); return learn
+        if fname.is_file(): raise NotOurModel(f"{fname.parent}: no model.pth/model.json to load safely, only {fname.name}, a pickle that can run "
+                                              "code when loaded. If you trust its source, pass --trust-pickle (trust_pickle=True).")
     if not fname.is_file(): raise FileNotFoundError(f"{fname}: no such model file. Pass the output folder of `ch6 train` or its model.pkl.")
     try: learn = load_learner(fname)                          # fastai warns that this unpickles: the warning is shown, not hidden
     except Exception as e: raise NotOurModel(f"{fname}: not a model saved by fastai_ch6 ({type(e).__name__}: {e}).") from None
@@ -424,9 +493,10 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
             inputs, # image files and/or folders
             bs:int=64, # images per batch
             thresh:float|None=None, # multi-label: probability threshold (default: the one chosen in training)
+            trust_pickle:bool=False, # load the model from `model.pkl` (a pickle) instead of its weights; see `load_model`
            )->pd.DataFrame:
     "Predict on `inputs` in batches: labels, the threshold and one probability column per class; or head centres in pixels of each image."
-    learn = model if isinstance(model, Learner) else load_model(model)
+    learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
     files, _ = image_files(inputs)
     dl = learn.dls.test_dl(files, bs=bs, num_workers=0)
     with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
@@ -465,13 +535,19 @@ def predictions_json(df:pd.DataFrame, # from `predict`
     return [dict(file=r['file'], labels=r['labels'].split(), thresh=r['thresh'], probabilities={c: r[c] for c in classes})
             for r in df.to_dict('records')]
 
+def _as_trained(learn, data, bad):
+    "The folder of PASCAL images exactly as training validated on them: the resized cache at the model's size (full images if some are unreadable)."
+    size = getattr(learn, 'ch6_config', {}).get('size')
+    return small_images(data, size)/'train' if size and not bad else data/'train'
+
 def evaluate(model, # a `Learner` from `load_model`, or a path for it
              data:Path|None=None, # a dataset in the task's format; default the task's dataset
              split:str='valid', # 'valid': its validation part (is_valid / person 13); 'all': every labelled image
              bs:int=64, # images per batch
+             trust_pickle:bool=False, # load the model from `model.pkl` (a pickle) instead of its weights; see `load_model`
             )->dict:
     "The lesson's metrics of a saved model on a labelled folder: mAP, F1, accuracy_multi; or centre error in px."
-    learn = model if isinstance(model, Learner) else load_model(model)
+    learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
     task = learn.ch6_task
     data = check_data(task, data if data is not None else default_data(task), images=False)   # unreadable images are skipped below
     if split not in ('valid', 'all'): raise ValueError(f"split={split!r}: use 'valid' or 'all'.")
@@ -480,10 +556,10 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
         df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)
         if split == 'valid': df = df[df.is_valid]
         if not len(df): raise DataFormatError(f"{data/'train.csv'}: no rows with is_valid true to evaluate on; use --split all.")
-        files, _ = image_files([data/'train'/f for f in df.fname])
+        files, bad = image_files([data/'train'/f for f in df.fname])
         keep = set(files); df = df[[data/'train'/f in keep for f in df.fname]]
         targs = torch.tensor([[float(v in l.split()) for v in learn.dls.vocab] for l in df.labels])
-        dl = learn.dls.test_dl(list(data/'train'/df.fname), bs=bs, num_workers=0)
+        dl = learn.dls.test_dl(list(_as_trained(learn, data, bad)/df.fname), bs=bs, num_workers=0)
         with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
         return dict(n=len(df), **multilabel_scores(preds, targs, getattr(learn, 'ch6_thresh', 0.5)))
     files = biwi_frames(data)

@@ -59,6 +59,8 @@ def test_evaluate_prints_the_lesson_metrics(trained, tiny):
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads(r.stdout)
     assert s['n'] == 80 and 0 <= s['mAP'] <= 1 and {'F1', 'accuracy_multi', 'thresh'} <= set(s)
+    trained_with = json.loads((out/'summary.json').read_text())
+    for k in ('mAP', 'F1', 'accuracy_multi'): assert abs(s[k] - trained_with[k]) < 1e-6, (k, s[k], trained_with[k])   # the same pipeline
 
 def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     "A real interruption: SIGKILL during epoch 3 or later; the last complete epoch is on disk and --resume finishes the run."
@@ -99,7 +101,8 @@ def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):
 @pytest.mark.parametrize('args,expect', [
     (['train', 'multilabel', '--data', '/no/such/folder'], '/no/such/folder: no such folder'),
     (['train', 'regression', '--data', '{tiny}'], 'no frames'),
-    (['predict', '{junk}', '{tiny}/test'], 'not a model saved by fastai_ch6'),
+    (['predict', '{junk}', '{tiny}/test'], 'a pickle that can run code'),
+    (['predict', '{junk}', '{tiny}/test', '--trust-pickle'], 'not a model saved by fastai_ch6'),
     (['evaluate', '/no/such/run'], 'no such model file'),
 ])
 def test_bad_input_gets_a_one_line_error(args, expect, tiny, tmp_path):

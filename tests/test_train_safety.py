@@ -84,9 +84,13 @@ def test_an_interrupted_overwrite_leaves_the_old_complete_run_usable(run, tiny, 
 
 def test_files_of_two_runs_are_never_used_together(run, tiny, tmp_path):
     out = tmp_path/'ml'; shutil.copytree(run, out)
+    info = json.loads((out/'model.json').read_text())
+    (out/'model.json').write_text(json.dumps({**info, 'thresh': 0.9, 'run_id': 'another-run'}))   # as a killed --overwrite leaves it
+    _one_line_error(ch6('predict', out, tiny/'test'), 'model.pth and model.json come from different runs')
+    (out/'model.json').write_text(json.dumps(info))
     th = json.loads((out/'thresholds.json').read_text())
-    (out/'thresholds.json').write_text(json.dumps({**th, 'thresh': 0.9, 'run_id': 'another-run'}))   # as a killed --overwrite leaves it
-    _one_line_error(ch6('predict', out, tiny/'test'), 'thresholds.json: written by another run')
+    (out/'thresholds.json').write_text(json.dumps({**th, 'thresh': 0.9, 'run_id': 'another-run'}))
+    _one_line_error(ch6('predict', out, tiny/'test', '--trust-pickle'), 'thresholds.json: written by another run')
     (out/'summary.json').unlink()                                         # a run that never finished
     _one_line_error(ch6('evaluate', out, '--data', tiny), 'do not come from the same finished run')
 
@@ -100,11 +104,25 @@ def test_a_hostile_checkpoint_is_refused_without_running_it(tiny, tmp_path):
     _one_line_error(r, 'not a checkpoint of ours')
     assert not marker.exists()
 
-def test_loading_a_model_says_it_is_a_pickle(run, tiny):
-    r = ch6('predict', run, tiny/'test')
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert 'insecure pickle' in r.stderr and 'Only load files you trust' in r.stderr   # fastai's warning is shown...
-    assert 'warnings.warn' not in r.stderr and 'FutureWarning' not in r.stderr        # ...as one line, and no import noise
+def test_a_hostile_model_pkl_is_never_unpickled_unless_trusted(run, tiny, tmp_path):
+    out, marker = tmp_path/'ml', tmp_path/'pwned'
+    shutil.copytree(run, out)
+    class Hostile:
+        def __reduce__(self): return (os.system, (f'touch {marker}',))
+    (out/'model.pkl').write_bytes(pickle.dumps(Hostile()))
+    for cmd in (['predict', out, tiny/'test'], ['evaluate', out, '--data', tiny]):
+        r = ch6(*cmd)
+        assert r.returncode == 0 and not marker.exists(), r.stderr[-2000:]   # the weights were loaded, not the pickle
+    (out/'model.pth').unlink()
+    _one_line_error(ch6('predict', out, tiny/'test'), 'a pickle that can run code', '--trust-pickle')
+    assert not marker.exists()
+
+def test_a_trusted_pickle_loads_with_fastais_warning_shown(run, tiny):
+    safe = ch6('predict', run, tiny/'test')
+    r = ch6('predict', run, tiny/'test', '--trust-pickle')
+    assert r.returncode == 0 and r.stdout == safe.stdout, r.stderr[-2000:]     # the same predictions either way
+    assert 'insecure pickle' in r.stderr and 'Only load files you trust' in r.stderr and 'pickle' not in safe.stderr
+    assert 'warnings.warn' not in r.stderr and 'FutureWarning' not in r.stderr + safe.stderr   # one line, no import noise
     assert 'source you trust' in ch6('predict', '--help').stdout
 
 def test_json_predictions_are_real_json_with_the_threshold(run, tiny, tmp_path):
@@ -144,3 +162,33 @@ def test_evaluate_without_validation_rows_says_so(run, tiny, tmp_path):
 
 def test_tests_use_a_temporary_cache():
     assert 'fastai_ch6-test-cache-' in os.environ['FASTAI_CH6_CACHE']
+
+@pytest.fixture(scope='module')
+def tiny_biwi(tmp_path_factory):
+    "A tiny BIWI-format stand-in: 4 frames of each of the 24 people."
+    from fastai_ch6.data import biwi_head_pose
+    return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('data')/'biwi', frames_per_person=4)
+
+def test_a_diverged_training_stops_and_exports_nothing(tiny_biwi, tmp_path):
+    r = ch6('train', 'regression', '--data', tiny_biwi, '--out', tmp_path/'reg', '--epochs', 3, '--lr', 1e12, '--bs', 8)
+    _one_line_error(r, 'training diverged', 'lower --lr')
+    assert not (tmp_path/'reg'/'model.pkl').exists() and not (tmp_path/'reg'/'summary.json').exists()
+
+def test_a_log_gets_one_line_per_epoch(tiny, tmp_path):
+    r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 3)   # stdout is a pipe, as in a log or CI
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = [l for l in r.stdout.splitlines() if l.startswith('epoch ')]
+    assert [l.split(':')[0] for l in lines] == ['epoch 1/3', 'epoch 2/3', 'epoch 3/3'] and 'valid_loss' in lines[0]
+    assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout + r.stderr            # no redrawn progress bars
+
+def test_resuming_with_the_other_tasks_checkpoint_says_so(run, tiny_biwi, tmp_path):
+    out = tmp_path/'reg'; out.mkdir(); shutil.copy(run/'checkpoint.pth', out/'checkpoint.pth')
+    r = ch6('train', 'regression', '--data', tiny_biwi, '--out', out, '--epochs', 2, '--resume', '--bs', 16)
+    _one_line_error(r, 'a checkpoint of the multilabel task, not regression')
+
+def test_a_damaged_metrics_file_is_named_on_resume(tiny, tmp_path):
+    out = tmp_path/'ml'
+    assert ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1).returncode == 0
+    cfg = json.loads((out/'train_config.json').read_text()); cfg['epochs'] = 2
+    (out/'train_config.json').write_text(json.dumps(cfg)); (out/'metrics.csv').write_bytes(b'\x00\xff garbage')
+    _one_line_error(ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--resume'), 'metrics.csv: cannot read')
