@@ -23,15 +23,19 @@ def add_meta(app, pagename, templatename, context, doctree):
     title = meta.get('title') or (context.get('title') and html.unescape(context['title'])) or site
     desc = meta.get('description') or cfg.ch6_description
     url = (cfg.html_baseurl.rstrip('/') + '/' + ('' if pagename == 'index' else f'{pagename}.html')) if cfg.html_baseurl else ''
-    tags = [('name', 'description', desc), ('property', 'og:title', title), ('property', 'og:description', desc),
-            ('property', 'og:type', 'website'), ('property', 'og:site_name', site),
-            ('name', 'twitter:card', 'summary'), ('name', 'twitter:title', title), ('name', 'twitter:description', desc)]
-    if url: tags.append(('property', 'og:url', url))
+    tags = [('name', 'description', desc)]
+    if cfg.ch6_open_graph:
+        tags += [('property', 'og:title', title), ('property', 'og:description', desc), ('property', 'og:type', 'website'),
+                 ('property', 'og:site_name', site)] + ([('property', 'og:url', url)] if url else [])
+    if cfg.ch6_twitter_card:
+        tags += [('name', 'twitter:card', 'summary'), ('name', 'twitter:title', title), ('name', 'twitter:description', desc)]
     context['metatags'] = context.get('metatags', '') + ''.join(
         f'\n<meta {k}="{v}" content="{html.escape(c, quote=True)}" />' for k, v, c in tags if c)
 
 def setup(app):
     app.add_config_value('ch6_description', '', 'html')
+    app.add_config_value('ch6_open_graph', True, 'html')
+    app.add_config_value('ch6_twitter_card', True, 'html')
     app.connect('html-page-context', add_meta)
     if importlib.util.find_spec('sphinx_copybutton'):
         app.setup_extension('sphinx_copybutton')

@@ -21,6 +21,10 @@ release = cfg.version
 # ch6_site: description/OpenGraph meta, and a copy button (sphinx-copybutton when installed, else a local script)
 extensions = ['myst_nb', 'sphinx.ext.githubpages', 'ch6_site']
 ch6_description = cfg.description
+import yaml
+_site = (yaml.safe_load((ROOT/cfg.nbs_path.name/'_quarto.yml').read_text()) or {}).get('website', {})
+ch6_open_graph = bool(_site.get('open-graph', True))       # as nbs/_quarto.yml asks Quarto
+ch6_twitter_card = bool(_site.get('twitter-card', True))
 copybutton_selector = 'div:not(.output) > div.highlight pre'     # code, not outputs
 copybutton_prompt_text = r'>>> |\.\.\. |\$ '
 copybutton_prompt_is_regexp = True
