@@ -345,8 +345,8 @@ def test_each_lesson_links_colab_its_notebook_and_source(site):
         if 'FASTAI_CH6_DATA=synthetic' not in html: bad.append(f'{page}: no note on running offline')
     assert not bad, '\n'.join(bad)
 
-SHOWDOC_H2 = re.compile(r'<h2>(.*?)<a class="headerlink"[^>]*>#</a></h2>\s*<div class="highlight-python[^"]*"><div class="highlight">'
-                        r'<pre><span></span><span class="k">(?:def|class)</span>')
+SHOWDOC_H2 = re.compile(r'<h2>(.*?)<a class="headerlink"[^>]*>#</a></h2>\s*(?:<p><a [^>]*>source</a></p>\s*)?'
+                        r'<div class="highlight-python[^"]*"><div class="highlight"><pre><span></span><span class="k">(?:def|class)</span>')
 
 @pytest.mark.xfail(strict=True, reason="nbs/00_data.ipynb documents DataFormatError (show_doc) before the page's first "
                    "`##` heading, so it is a top-level entry of the page's contents: add a `##` heading above it")
@@ -356,6 +356,7 @@ def test_no_show_doc_is_a_top_level_section(site):
     assert not bad, '\n'.join(bad)
 
 def test_the_showdoc_check_sees_a_top_level_show_doc():
-    html = ('<h2>DataFormatError<a class="headerlink" href="#x" title="Link">#</a></h2>\n<div class="highlight-python notranslate">'
+    html = ('<h2>DataFormatError<a class="headerlink" href="#x" title="Link">#</a></h2>\n<p><a href="https://github.com/x/y.py#L4" '
+            'target="_blank" style="float:right">source</a></p>\n<div class="highlight-python notranslate">'
             '<div class="highlight"><pre><span></span><span class="k">class</span>')
     assert SHOWDOC_H2.findall(html) == ['DataFormatError']

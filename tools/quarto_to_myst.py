@@ -310,6 +310,8 @@ def showdoc_markdown(text, info=None):
     """A `show_doc` output as page markdown: without its leading rule (a transition cannot start a section), its
     signature as a wrapped code block plus a parameter table. `info(name)` may describe the object (class, bases)."""
     text = re.sub(r'^\s*---\s*\n', '', text)
+    # nbdev writes the `source` link above the heading: it would close the previous section; put it under the heading
+    text = re.sub(r'^\s*(\[source\]\([^)]*\)(?:\{[^}]*\})?)\s*\n+(#{1,6} [^\n]*)\n', r'\2\n\n\1\n', text)
     tables = []
     def fence(m):
         code = m.group(1)
