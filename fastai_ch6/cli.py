@@ -125,5 +125,5 @@ def ch6_data(argv:list|None=None, # command-line arguments (default `sys.argv[1:
     with warnings.catch_warnings():
         warnings.showwarning = _one_line; _quiet_imports()
         from fastai_ch6 import data
-        data.ch6_data.__wrapped__(a.source, a.n_train, a.frames_per_person, a.seed)
+        data.build_and_describe(a.source, a.n_train, a.frames_per_person, a.seed)
 

@@ -8,7 +8,7 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'DatasetUnavailable', 'dataset_is_complete', 'build_atomically', 'draw_glyph', 'write_pascal_2007',
            'pascal_2007', 'label_counts', 'read_labels_csv', 'cal_text', 'pose_text', 'rotation_matrix',
            'write_biwi_head_pose', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'project', 'get_ctr',
-           'check_biwi', 'describe_pascal', 'describe_biwi', 'ch6_data']
+           'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
 
 # %% ../nbs/00_data.ipynb #99982598
 import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools, warnings
@@ -20,7 +20,6 @@ import numpy as np, pandas as pd, torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import str2bool
-from fastcore.script import call_parse, Param
 
 def _progress(it):
     "A progress bar in notebooks and terminals; silent when output goes to a file or a pipe."
@@ -782,12 +781,12 @@ def describe_biwi(path:Path)->str:
         lines.append(f"  head centres: mean ({train.mean(0)[0]:.0f}, {train.mean(0)[1]:.0f}) px; always guessing it gives {err:.0f} px mean error on person 13")
     return '\n'.join(lines)
 
-@call_parse
-def ch6_data(source:Param("'real', 'synthetic' or 'auto' (default: $FASTAI_CH6_DATA, else auto)", str)=None,
-             n_train:Param("PASCAL stand-in: rows of train.csv", int)=5011,
-             frames_per_person:Param("BIWI stand-in: frames per person", int)=100,
-             seed:Param("random seed of the stand-ins", int)=42):
-    "Build (or find) both datasets of chapter 6 and describe what is in them."
+def build_and_describe(source:str|None=None, # 'real', 'synthetic' or 'auto' (default: $FASTAI_CH6_DATA, else auto)
+                       n_train:int=5011, # PASCAL stand-in: rows of train.csv
+                       frames_per_person:int=100, # BIWI stand-in: frames per person
+                       seed:int=42, # random seed of the stand-ins
+                      ):
+    "Build (or find) both datasets of chapter 6 and print what is in them: the `ch6-data` command (lesson 08 parses its options)."
     for describe, make in [(describe_pascal, lambda: pascal_2007(source, n_train=n_train, seed=seed)),
                            (describe_biwi, lambda: biwi_head_pose(source, frames_per_person=frames_per_person, seed=seed))]:
         try: print(describe(make()), flush=True)

@@ -24,7 +24,7 @@ def test_ch6_data_builds_and_describes_both_datasets(tmp_cache):
 def test_ch6_data_rejects_an_unknown_source_clearly(tmp_cache):
     r = _run(['--source', 'synthtic'], {'FASTAI_CH6_CACHE': str(tmp_cache)})
     assert r.returncode != 0
-    assert "Unknown data source 'synthtic'" in r.stderr and 'Traceback' not in r.stderr
+    assert "invalid choice: 'synthtic' (choose from 'real', 'synthetic', 'auto')" in r.stderr and 'Traceback' not in r.stderr
     assert not tmp_cache.exists() or not any(tmp_cache.iterdir())
 
 def test_real_source_offline_fails_at_once_naming_the_stand_in(tmp_cache, tmp_path):
