@@ -63,7 +63,9 @@ def test_vision_learner_uses_model_meta(dls):
     assert model_meta[course_resnet]['stats'] == CORPUS_STATS and model_meta[course_resnet]['cut'] == -4
     d = dls(); learn = vision_learner(d, course_resnet)
     assert len(learn.opt.param_groups) == 3              # stem, rest of the body, head: discriminative learning rates
-    assert len(learn.lr_range(slice(1e-5, 1e-3))) == 3
+    learn.opt.set_hyper('lr', slice(1e-5, 1e-3))            # what fine_tune does with its lr_mult
+    lrs = [h['lr'] for h in learn.opt.hypers]
+    assert lrs[0] == pytest.approx(1e-5) and lrs[2] == pytest.approx(1e-3) and lrs[0] < lrs[1] < lrs[2]
     trainable = lambda: sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
     bn = sum(p.numel() for m in learn.model[0].modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
     assert trainable() == sum(p.numel() for p in learn.model[1].parameters()) + bn   # frozen: head + batch norm
