@@ -7,7 +7,7 @@ __all__ = ['NOISE_FAMILIES', 'CORPUS_STATS', 'ifs_maps', 'chaos_game', 'points_t
            'spectral_noise', 'gratings', 'corpus_classes', 'class_images', 'fractal_corpus', 'corpus_stats',
            'corpus_dls', 'weights_path', 'course_resnet', 'load_body', 'pretrain_course_resnet', 'model_card']
 
-# %% ../nbs/07_models.ipynb #44e48140
+# %% ../nbs/07_models.ipynb #a6bb8d5b
 import hashlib, importlib.resources, json, os, time, uuid
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from fastai.vision.all import (TfmdDL, DataLoaders, TensorImage, TensorCategory,
                                CrossEntropyLossFlat, accuracy, vision_learner, model_meta, params, set_seed, L)
 from fastai.vision.models.xresnet import XResNet, ResBlock
 
-# %% ../nbs/07_models.ipynb #25144231
+# %% ../nbs/07_models.ipynb #7796528e
 def ifs_maps(rng:np.random.Generator, # source of randomness
              n_maps:int|None=None, # maps in the system; default: 2 to 4 at random
             )->np.ndarray:
@@ -28,7 +28,7 @@ def ifs_maps(rng:np.random.Generator, # source of randomness
     m[..., :2] *= np.minimum(1, rng.uniform(0.4, 0.9, n_maps)/stretch)[:, None, None]
     return m
 
-# %% ../nbs/07_models.ipynb #f4df3fd7
+# %% ../nbs/07_models.ipynb #acfb030c
 def _map_probs(maps): d = np.abs(np.linalg.det(maps[..., :2])) + 1e-3; return d/d.sum(-1, keepdims=True)
 
 def chaos_game(maps:np.ndarray, # `[b, k, 2, 3]`: one system of `k` maps per image
@@ -48,14 +48,14 @@ def chaos_game(maps:np.ndarray, # `[b, k, 2, 3]`: one system of `k` maps per ima
         if t >= burn: out.append(p)
     return np.concatenate(out, 1)
 
-# %% ../nbs/07_models.ipynb #c90cfe05
+# %% ../nbs/07_models.ipynb #42e2d335
 def _rotations(rng, b):
     th = rng.uniform(0, 2*np.pi, b); c, s = np.cos(th), np.sin(th)
     R = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
     R[:, :, 0] *= np.where(rng.random(b) < 0.5, -1., 1.)[:, None]   # a mirror image half the time
     return R
 
-# %% ../nbs/07_models.ipynb #5acdac1d
+# %% ../nbs/07_models.ipynb #6f27e378
 def points_to_counts(pts:np.ndarray, # `[b, n, 2]` point clouds
                      size:int, # side of the square canvas, in pixels
                      rng:np.random.Generator|None=None, # random rotation, mirror, scale and shift; `None`: none
@@ -72,7 +72,7 @@ def points_to_counts(pts:np.ndarray, # `[b, n, 2]` point clouds
     idx = np.arange(b)[:, None]*size*size + q[..., 1]*size + q[..., 0]
     return np.bincount(idx[ok], minlength=b*size*size).reshape(b, size, size)
 
-# %% ../nbs/07_models.ipynb #43245a30
+# %% ../nbs/07_models.ipynb #bb7696c5
 def ifs_class(seed:int, # the corpus seed
               i:int, # the class index
               min_fill:float=0.12, # fraction of a 32×32 canvas the attractor must cover
@@ -83,14 +83,14 @@ def ifs_class(seed:int, # the corpus seed
         m = ifs_maps(rng)
         if (points_to_counts(chaos_game(m[None], rng, 64), 32) > 0).mean() >= min_fill: return m
 
-# %% ../nbs/07_models.ipynb #a71a62ac
+# %% ../nbs/07_models.ipynb #4c14eda8
 def _colourise(f, rng, scale=1.):
     "A field `[n, s, s]` mapped onto a random two-colour ramp (`scale` < 1: only part of it), uint8 `[n, 3, s, s]`."
     f = (f - f.min((1, 2), keepdims=True))/(np.ptp(f, (1, 2), keepdims=True) + 1e-8)*scale
     c0, c1 = rng.uniform(0, 1, (2, len(f), 3, 1, 1))
     return ((c0 + (c1 - c0)*f[:, None])*255).round().astype(np.uint8)
 
-# %% ../nbs/07_models.ipynb #ec1edf6b
+# %% ../nbs/07_models.ipynb #49780338
 def _noise_field(n, size, rng, alpha=1.5, theta=0., conc=4.):
     "Real fields `[n, size, size]` of random phase under an oriented `1/f^alpha` power spectrum."
     fy, fx = np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing='ij')
@@ -100,14 +100,14 @@ def _noise_field(n, size, rng, alpha=1.5, theta=0., conc=4.):
     amp[:, 0, 0] = 0
     return np.fft.ifft2(amp*np.exp(2j*np.pi*rng.random((n, size, size)))).real
 
-# %% ../nbs/07_models.ipynb #14a733fc
+# %% ../nbs/07_models.ipynb #3a16de24
 def _dilate(m, r=1):
     "Boolean masks `[n, h, w]` grown by `r` pixels in every direction (a max filter), as floats."
     p = np.pad(m, ((0, 0), (r, r), (r, r)))
     h, w = m.shape[1:]
     return np.max([p[:, i:i+h, j:j+w] for i in range(2*r + 1) for j in range(2*r + 1)], 0).astype(float)
 
-# %% ../nbs/07_models.ipynb #160e6dfe
+# %% ../nbs/07_models.ipynb #ddc550a1
 def ifs_images(maps:np.ndarray, # `[k, 2, 3]`: the class's system
                n:int, # pictures to draw
                size:int, # side in pixels
@@ -121,7 +121,7 @@ def ifs_images(maps:np.ndarray, # `[k, 2, 3]`: the class's system
     fg = rng.uniform(0, 1, (n, 3, 1, 1))
     return ((bg*(1 - a) + fg*a)*255).round().astype(np.uint8)
 
-# %% ../nbs/07_models.ipynb #27e8bfff
+# %% ../nbs/07_models.ipynb #2971128d
 def spectral_noise(n:int, size:int, rng:np.random.Generator,
                    alpha:float=1.5, # the power spectrum falls as `1/f^alpha`
                    theta:float=0., # orientation the spectrum concentrates around, radians
@@ -130,7 +130,7 @@ def spectral_noise(n:int, size:int, rng:np.random.Generator,
     "`n` coloured noise images uint8 `[n, 3, size, size]` of random phase under an oriented `1/f^alpha` spectrum."
     return _colourise(_noise_field(n, size, rng, alpha, theta, conc), rng)
 
-# %% ../nbs/07_models.ipynb #32a01924
+# %% ../nbs/07_models.ipynb #11389ab4
 def gratings(n:int, size:int, rng:np.random.Generator,
              freqs:tuple=(4,), # cycles per image of each sinusoid
              thetas:tuple=(0.,), # orientation of each, radians
@@ -143,7 +143,7 @@ def gratings(n:int, size:int, rng:np.random.Generator,
         f = f + np.sin(2*np.pi*fr*(x*np.cos(th) + y*np.sin(th)) + rng.uniform(0, 2*np.pi, (n, 1, 1)))
     return _colourise(f, rng)
 
-# %% ../nbs/07_models.ipynb #7d9a2d6c
+# %% ../nbs/07_models.ipynb #f86ae20e
 _deg = np.deg2rad
 NOISE_FAMILIES = [f for i in range(8) for f in (
     dict(kind='spectral', alpha=(1., 2.)[i//4], theta=_deg(45*(i%4))),
@@ -151,7 +151,7 @@ NOISE_FAMILIES = [f for i in range(8) for f in (
     dict(kind='grating', freqs=((2, 4, 6, 8)[i//2],), thetas=(_deg(45*((2*i+1)%4)),)),
     dict(kind='plaid', freqs=((2, 4, 6, 8)[i//2],)*2, thetas=(_deg(45*(i%2)), _deg(45*(i%2) + 90))))]
 
-# %% ../nbs/07_models.ipynb #eb0205c0
+# %% ../nbs/07_models.ipynb #f9250375
 def corpus_classes(n_classes:int=128, # classes in the corpus
                    seed:int=0, # the corpus seed
                   )->list:
@@ -161,7 +161,7 @@ def corpus_classes(n_classes:int=128, # classes in the corpus
     return ([dict(NOISE_FAMILIES[i], family=i) for i in range(n_noise)] +
             [dict(kind='ifs', index=i, maps=ifs_class(seed, i)) for i in range(n_classes - n_noise)])
 
-# %% ../nbs/07_models.ipynb #66701b4f
+# %% ../nbs/07_models.ipynb #05d970e3
 def class_images(spec:dict, # one item of `corpus_classes`
                  n:int, size:int, rng:np.random.Generator)->np.ndarray:
     "`n` pictures uint8 `[n, 3, size, size]` of the class `spec`."
@@ -169,7 +169,7 @@ def class_images(spec:dict, # one item of `corpus_classes`
     if spec['kind'] == 'spectral': return spectral_noise(n, size, rng, spec['alpha'], spec['theta'])
     return gratings(n, size, rng, spec['freqs'], spec['thetas'])
 
-# %% ../nbs/07_models.ipynb #a05129c9
+# %% ../nbs/07_models.ipynb #590943a6
 def fractal_corpus(n_classes:int=128, # classes (a quarter of them noise families, at most 32)
                    n_per_class:int=150, # pictures per class
                    size:int=64, # side of the square pictures, in pixels (the size the course's lessons train at)
@@ -182,24 +182,24 @@ def fractal_corpus(n_classes:int=128, # classes (a quarter of them noise familie
         ys.append(np.full(n_per_class, c))
     return TensorImage(torch.from_numpy(np.concatenate(xs))), TensorCategory(torch.from_numpy(np.concatenate(ys)))
 
-# %% ../nbs/07_models.ipynb #827a471e
+# %% ../nbs/07_models.ipynb #b7231016
 def corpus_stats(x:torch.Tensor, # uint8 pictures `[n, 3, h, w]`
                 )->tuple:
     "Per-channel mean and standard deviation of `x`/255, rounded to 3 decimals."
     x = x.float()/255
     return [round(v, 3) for v in x.mean((0, 2, 3)).tolist()], [round(v, 3) for v in x.std((0, 2, 3)).tolist()]
 
-# %% ../nbs/07_models.ipynb #52cf9d86
+# %% ../nbs/07_models.ipynb #2ee93e29
 CORPUS_STATS = ([0.496, 0.495, 0.502], [0.257, 0.255, 0.256])   # `corpus_stats` of the default corpus; checked below
 
-# %% ../nbs/07_models.ipynb #1389c7b1
+# %% ../nbs/07_models.ipynb #fe92891a
 class _Pairs:
     "Items `(x[i], y[i])` of two tensors, without copying them."
     def __init__(self, x, y): self.x, self.y = x, y
     def __len__(self): return len(self.x)
     def __getitem__(self, i): return self.x[i], self.y[i]
 
-# %% ../nbs/07_models.ipynb #e65c664f
+# %% ../nbs/07_models.ipynb #23fde72b
 def corpus_dls(x:TensorImage, # uint8 pictures from `fractal_corpus`
                y:TensorCategory, # their classes
                bs:int=128, # batch size
@@ -213,22 +213,22 @@ def corpus_dls(x:TensorImage, # uint8 pictures from `fractal_corpus`
     dl = lambda i, train: TfmdDL(_Pairs(x[i], y[i]), bs=bs, shuffle=train, drop_last=train, after_batch=tfms, num_workers=0)
     return DataLoaders(dl(idx[n_valid:], True), dl(idx[:n_valid], False))
 
-# %% ../nbs/07_models.ipynb #09d1efdc
+# %% ../nbs/07_models.ipynb #e312d372
 def weights_path()->Path:
     "The shipped weights file, `course_resnet.pth` in the package's `weights/` folder (its model card is beside it)."
     return Path(str(importlib.resources.files('fastai_ch6')/'weights'/'course_resnet.pth'))
 
-# %% ../nbs/07_models.ipynb #e3a7815e
+# %% ../nbs/07_models.ipynb #a854f58e
 def course_resnet(pretrained:bool=False, # load the body pretrained on the formula corpus (fastai passes `True` by default)
                   weights=None, # a weights file to load instead of the shipped one (`'DEFAULT'`: the shipped one)
                   n_out:int=1000, # outputs of the final linear layer, which `vision_learner` cuts off
                   **kwargs)->XResNet:
-    "A narrow XResNet with one `ResBlock` per stage (about 1.3M parameters), optionally with the course's pretrained body."
+    "A narrow XResNet with one `ResBlock` per stage (a body of 1.25M parameters), optionally with the course's pretrained body."
     model = XResNet(ResBlock, 1, [1, 1, 1, 1], widen=0.5, stem_szs=(16, 16, 64), n_out=n_out, **kwargs)
     if pretrained or weights is not None: load_body(model, weights)
     return model
 
-# %% ../nbs/07_models.ipynb #52294ab0
+# %% ../nbs/07_models.ipynb #4e2c2cf3
 def load_body(model:nn.Module, # a `course_resnet` model
               weights=None, # a weights file; `None` or `'DEFAULT'`: the shipped one
              )->nn.Module:
@@ -246,25 +246,25 @@ def load_body(model:nn.Module, # a `course_resnet` model
         raise ValueError(f"{fname}: not a course_resnet body (missing {sorted(set(missing) - head)[:3]}, unexpected {unexpected[:3]}).")
     return model
 
-# %% ../nbs/07_models.ipynb #94b2362e
+# %% ../nbs/07_models.ipynb #a6c9535d
 def _course_split(m): return L(m[0][:3], m[0][3:], m[1:]).map(params)
 
 model_meta[course_resnet] = dict(cut=-4, split=_course_split, stats=CORPUS_STATS, weights='DEFAULT')
 
-# %% ../nbs/07_models.ipynb #6151c90e
+# %% ../nbs/07_models.ipynb #a4b13247
 def _atomic_write(fname, write):
     fname = Path(fname); tmp = fname.with_name(f'.{fname.name}.tmp-{uuid.uuid4().hex[:8]}')
     try: write(tmp); os.replace(tmp, fname)
     finally:
         if tmp.exists(): tmp.unlink()
 
-# %% ../nbs/07_models.ipynb #77c0b813
+# %% ../nbs/07_models.ipynb #c11d9f1f
 def _call(name, **kw): return f"{name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
 
-# %% ../nbs/07_models.ipynb #b96ec271
+# %% ../nbs/07_models.ipynb #4a256a95
 def _half(x): return TensorImage(torch.nn.functional.avg_pool2d(x.float(), 2).round().to(torch.uint8))
 
-# %% ../nbs/07_models.ipynb #73f0b89d
+# %% ../nbs/07_models.ipynb #a58d74b5
 def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth` and `course_resnet.json`; default: the package's `weights/`
                            n_classes:int=128, n_per_class:int=200, size:int=64, # the corpus, see `fractal_corpus`
                            epochs_small:int=6, # first, one-cycle epochs on the pictures at half size (progressive resizing)
@@ -298,7 +298,7 @@ def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth`
         valid_accuracy_half_size=accs[size//2], chance_accuracy=round(1/n_classes, 4), generate_seconds=round(t_gen, 1),
         train_seconds=round(t_train, 1), threads=torch.get_num_threads(), call=call, command=command))
 
-# %% ../nbs/07_models.ipynb #94ce9cbf
+# %% ../nbs/07_models.ipynb #d7b0b790
 def _save(body, dest, info):
     fname = Path(dest)/'course_resnet.pth'
     sd = {k: v.half() if v.is_floating_point() else v for k, v in body.state_dict().items()}
@@ -310,7 +310,7 @@ def _save(body, dest, info):
     _atomic_write(fname.with_suffix('.json'), lambda p: Path(p).write_text(json.dumps(card, indent=1)))
     return card
 
-# %% ../nbs/07_models.ipynb #3372dccc
+# %% ../nbs/07_models.ipynb #884c643d
 def model_card(weights=None, # a weights file; `None`: the shipped one
               )->dict:
     "The JSON model card saved beside a weights file by `pretrain_course_resnet`."
