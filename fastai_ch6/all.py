@@ -6,15 +6,16 @@
 __all__ = []
 
 # %% ../nbs/index.ipynb #66079512
-from . import data, datablock, losses, metrics, thresholds, regression, train, cli
+from . import data, datablock, losses, metrics, thresholds, regression, models, train, cli
 from .data import *
 from .datablock import *
 from .losses import *
 from .metrics import *
 from .thresholds import *
 from .regression import *
+from .models import *
 from .train import *
 from .cli import *
 
-_modules = [data, datablock, losses, metrics, thresholds, regression, train, cli]   # every lesson module; `from fastai_ch6.all import *` brings in all their public names
+_modules = [data, datablock, losses, metrics, thresholds, regression, models, train, cli]   # every lesson module; `from fastai_ch6.all import *` brings in all their public names
 __all__ = [name for m in _modules for name in m.__all__]

@@ -9,13 +9,14 @@ __all__ = ['TRUST', 'check_option', 'main', 'ch6_data']
 import argparse, json, math, sys, warnings
 from pathlib import Path
 
-def check_option(name:str, # the option as the Python argument is named: epochs, bs, n_items, size, lr or thresh
+def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, bs, n_items, size, lr or thresh
                  value, # its value
                 ):
     "`value` if it is possible for option `name`, else a `ValueError` that says why and what would work."
     kind, ok, why = dict(epochs=(int, lambda v: v >= 1, 'train for at least 1 epoch'),
                          bs=(int, lambda v: v >= 1, 'a batch holds at least 1 image'),
                          n_items=(int, lambda v: v >= 2, 'a sample needs at least 2 items'),
+                         freeze_epochs=(int, lambda v: v >= 0, 'freeze the body for 0 or more epochs'),
                          size=(int, lambda v: v >= 16, 'below 16 px the network has nothing left to see'),
                          lr=(float, lambda v: math.isfinite(v) and v > 0, 'the learning rate is a positive number such as 3e-3'),
                          thresh=(float, lambda v: 0 <= v <= 1, 'a threshold is a probability, between 0 and 1'))[name]
@@ -43,14 +44,20 @@ def _parser():
     p = argparse.ArgumentParser(prog='ch6', epilog=TRUST, description='Chapter 6 of fastai: multi-label classification (PASCAL format) '
                                 'and head-centre regression (BIWI format). Train, evaluate and predict.')
     sub = p.add_subparsers(dest='cmd', required=True, metavar='SUBCOMMAND')
-    t = sub.add_parser('train', help='train a task and save model, thresholds, metrics and plots',
-                       description='Train with a progress bar and a per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.')
+    t = sub.add_parser('train', help='fine-tune a pretrained body on a task and save model, thresholds, metrics and plots',
+                       description='Fine-tune as the chapter does (the body frozen first, then every layer), with a progress bar and a '
+                                   'per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.')
     t.add_argument('task', choices=_TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
     t.add_argument('--data', type=Path, help="dataset root; default: the task's dataset ($FASTAI_CH6_DATA picks real, synthetic or auto)")
     t.add_argument('--out', type=Path, default=None, help='output folder (default: ch6-output/TASK); refuses one that holds results')
-    t.add_argument('--epochs', type=_option('epochs'), help='epochs of one-cycle training (default 10)')
-    t.add_argument('--lr', type=_option('lr'), help='peak learning rate (default 3e-3 multilabel, 1e-2 regression)')
-    t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
+    t.add_argument('--arch', default='course_resnet', help="course_resnet (default: the course's body, pretrained offline), a torchvision "
+                   "ResNet such as resnet18, or a timm name when timm is installed")
+    t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='fine-tune pretrained weights (default) or train from scratch')
+    t.add_argument('--download-weights', action='store_true', help='allow downloading ImageNet weights that are not in the cache (network)')
+    t.add_argument('--epochs', type=_option('epochs'), help='epochs with every layer trainable (default 3; from scratch: all epochs)')
+    t.add_argument('--freeze-epochs', type=_option('freeze_epochs'), help='epochs with the pretrained body frozen, first (default 1)')
+    t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
+    t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 96, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 64)')
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data and machine give the same run')
     t.add_argument('--n-items', type=_option('n_items'), help='train on a sample: rows of train.csv (multilabel) or frames per person (regression)')
@@ -73,6 +80,15 @@ def _parser():
     r.add_argument('--thresh', type=_option('thresh'), help='multilabel: probability threshold (default: the one chosen in training)')
     r.add_argument('--overwrite', action='store_true', help='replace an existing --to file')
     r.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
+    q = sub.add_parser('pretrain', help="pretrain the course's body on its formula-driven corpus (the shipped weights' recipe)",
+                       description="Generate the formula-driven corpus and pretrain course_resnet on it; writes course_resnet.pth and its model card.")
+    q.add_argument('--out', type=Path, required=True, help='folder for course_resnet.pth and course_resnet.json')
+    q.add_argument('--n-classes', type=_option('n_items'), default=128, help='classes in the corpus (default 128)')
+    q.add_argument('--n-per-class', type=_option('n_items'), default=200, help='images per class (default 200)')
+    q.add_argument('--size', type=_option('size'), default=64, help='image size (default 64)')
+    q.add_argument('--epochs-small', type=_option('epochs'), help='epochs on the pictures at half size, first (default 6)')
+    q.add_argument('--epochs', type=_option('epochs'), help='epochs at full size, then (default 2)')
+    q.add_argument('--seed', type=int, default=0, help='seed of the corpus and the training (default 0)')
     d = sub.add_parser('demo', help='train, evaluate and predict both tasks on the stand-in data, with a summary',
                        description="The course's main job on its embedded default data: both tasks, then predictions and a summary.")
     d.add_argument('--out', type=Path, default=Path('ch6-output'), help='output folder (default ch6-output)')
@@ -89,6 +105,14 @@ def _one_line(message, category, filename, lineno, file=None, line=None):
     "Show a warning as one line, without the source line that raised it."
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
+def _pretrain(a):
+    "`ch6 pretrain`: the shipped weights' recipe, into `a.out`."
+    from fastai_ch6.models import pretrain_course_resnet
+    kw = dict(n_classes=a.n_classes, n_per_class=a.n_per_class, size=a.size, seed=a.seed,
+              **{k: v for k, v in dict(epochs=a.epochs, epochs_small=a.epochs_small).items() if v is not None})
+    card = pretrain_course_resnet(a.out, command='ch6 ' + ' '.join(sys.argv[1:]), **kw)
+    print(f"course_resnet pretrained: {card['valid_accuracy']:.1%} held-out accuracy on {card['corpus']['n_classes']} classes; saved in {a.out}/")
+
 def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         ):
     "The `ch6` command: train, evaluate, predict, demo. Options are checked before anything heavy is imported."
@@ -100,7 +124,8 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         try:
             if a.cmd == 'train':
                 out = a.out or Path('ch6-output')/a.task
-                s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite)
+                s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite,
+                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, download_weights=a.download_weights)
                 if s: print(f"{a.task}: {T._summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
             elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle), indent=1))
             elif a.cmd == 'predict':
@@ -108,6 +133,7 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
                 if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite)}")
                 else: print(df.to_csv(index=False), end='')
             elif a.cmd == 'demo': T.run_demo(a.out, a.overwrite)
+            elif a.cmd == 'pretrain': _pretrain(a)
         except (DataFormatError, OSError, ValueError) as e:
             print(f"ch6 {a.cmd}: error: {e}", file=sys.stderr); sys.exit(2)
         except KeyboardInterrupt:

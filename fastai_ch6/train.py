@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'OutputError', 'OutputExists', 'prepare_out', 'output_lock', 'atomic_write',
-           'EpochCheckpoint', 'load_checkpoint', 'check_options', 'default_data', 'unreadable_image', 'check_data',
-           'task_dls', 'task_learner', 'MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite',
-           'EpochLines', 'train_task', 'multilabel_scores', 'regression_scores', 'save_weights', 'load_weights',
-           'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions', 'predictions_json', 'evaluate',
-           'run_demo']
+           'global_epoch', 'EpochCheckpoint', 'load_checkpoint', 'check_options', 'default_data', 'unreadable_image',
+           'check_data', 'WeightsUnavailable', 'resolve_arch', 'task_dls', 'task_learner', 'MetricsCSV', 'CountBatches',
+           'TrainingDiverged', 'StopOnNonFinite', 'EpochLines', 'fine_tune_from', 'train_task', 'multilabel_scores',
+           'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict',
+           'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #bb6d5ea4
 import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib, tempfile
@@ -70,6 +70,11 @@ def atomic_write(fname:Path, # the file to (re)write
     return fname
 
 # %% ../nbs/06_train.ipynb #a4def6f2
+def global_epoch(cb:Callback, # a callback during training
+                )->int:
+    "The epoch `cb` is in, counted over the whole schedule: `fine_tune` runs two fits, the frozen epochs then the unfrozen ones."
+    return getattr(cb.learn, 'ch6_epoch0', 0) + cb.epoch
+
 class EpochCheckpoint(Callback):
     "Save model, optimizer and epoch after every epoch to `fname`, atomically (on the main process only)."
     order = Recorder.order + 2                       # after `MetricsCSV`: a kill between the two never loses a metrics row
@@ -78,7 +83,7 @@ class EpochCheckpoint(Callback):
         if rank_distrib(): return
         opt = self.learn.opt.state_dict()
         state = dict(model=get_model(self.learn.model).state_dict(), opt=dict(state=list(opt['state']), hypers=[{k: v.item() if isinstance(v, np.generic) else v for k, v in h.items()} for h in opt['hypers']]),
-                     epoch=self.epoch, n_epoch=self.n_epoch, task=getattr(self.learn, 'ch6_task', None),
+                     epoch=global_epoch(self), n_epoch=getattr(self.learn, 'ch6_n_epoch', self.n_epoch), task=getattr(self.learn, 'ch6_task', None),
                      values=[list(map(float, v)) for v in self.recorder.values])
         atomic_write(self.fname, partial(torch.save, state))
 
@@ -104,14 +109,15 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
 # %% ../nbs/06_train.ipynb #d590f851
 from .datablock import pascal_dls, small_images
 from .losses import BinaryCrossEntropy
-from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
+from .metrics import multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi, pretrained_available
 from .thresholds import best_thresholds, sweep_thresholds
-from .regression import biwi_dls, head_cnn, center_error_px, center_error_pct, center_errors_px, biwi_frames
+from .regression import biwi_dls, center_error_px, center_error_pct, center_errors_px, biwi_frames
+from .models import course_resnet
 
 # %% ../nbs/06_train.ipynb #f1bf167c
 TASKS = ('multilabel', 'regression')
-DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64),
-                regression=dict(epochs=10, lr=1e-2, size=120, bs=64))
+DEFAULTS = dict(multilabel=dict(epochs=3, freeze_epochs=1, lr=1e-2, size=64, bs=64),    # fine-tuning the course's body
+                regression=dict(epochs=3, freeze_epochs=1, lr=1e-2, size=96, bs=64))
 
 def _check_task(task):
     if task not in TASKS: raise ValueError(f"Unknown task {task!r}: use 'multilabel' (PASCAL format) or 'regression' (BIWI format).")
@@ -161,6 +167,32 @@ def check_data(task:str, # 'multilabel' or 'regression'
         if images: _stop_on_unreadable(biwi_frames(data))
     return data
 
+# %% ../nbs/06_train.ipynb #aeb09b9d
+class WeightsUnavailable(ValueError):
+    "Pretrained weights were asked for but are not on this machine, and downloading them was not asked for."
+
+def resolve_arch(arch='course_resnet', # 'course_resnet', a torchvision ResNet name ('resnet18'...), a timm name, or a model function
+                 pretrained:bool=True, # pretrained weights will be loaded
+                 download:bool=False, # allow downloading ImageNet weights that are not cached
+                ):
+    "The architecture for `vision_learner`, refusing (in one line) pretrained weights that would need the network unless `download`."
+    if callable(arch): return arch
+    if arch == 'course_resnet': return course_resnet                 # its weights ship with the package
+    import torchvision
+    fn = getattr(torchvision.models, arch, None)
+    if callable(fn) and arch.startswith(('resnet', 'resnext', 'wide_resnet')):
+        if pretrained and not download and not pretrained_available(fn):
+            raise WeightsUnavailable(f"arch={arch}: its ImageNet weights are not in torch's cache ({torch.hub.get_dir()}/checkpoints). "
+                                     "Add --download-weights to fetch them, --no-pretrained to train from scratch, or use the course's body (--arch course_resnet).")
+        return fn
+    try: import timm
+    except ImportError: raise ValueError(f"arch={arch!r}: not course_resnet, not a torchvision ResNet, and timm is not installed for other names.") from None
+    if arch not in timm.list_models(): raise ValueError(f"arch={arch!r}: no such architecture in torchvision's ResNets or timm.")
+    if pretrained and not download:
+        raise WeightsUnavailable(f"arch={arch}: timm fetches pretrained weights from the Hugging Face hub. Add --download-weights, or --no-pretrained.")
+    return arch
+
+
 # %% ../nbs/06_train.ipynb #b4bc190a
 def task_dls(task:str, # 'multilabel' or 'regression'
              data:Path, # root of a dataset in the task's format
@@ -179,11 +211,12 @@ def task_dls(task:str, # 'multilabel' or 'regression'
                           item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=Flip())
     return biwi_dls(data, size=(size, size*4//3), bs=bs, seed=seed, per_person=n_items)
 
-def _learner_for(task, dls, seed=42):
-    "The course's model, loss and metrics for `task` on `dls`, with fresh weights."
+def _learner_for(task, dls, arch='course_resnet', pretrained=True, seed=42):
+    "The chapter's learner for `task` on `dls`: `vision_learner` with the loss, metrics and (regression) `y_range` of its lesson."
     set_seed(seed, reproducible=True)
-    if task == 'multilabel': learn = Learner(dls, small_cnn(len(dls.vocab)), loss_func=BinaryCrossEntropy(), metrics=multilabel_metrics())
-    else: learn = Learner(dls, head_cnn(), metrics=[center_error_px, center_error_pct(90)])
+    if task == 'multilabel': kw = dict(loss_func=BinaryCrossEntropy(), metrics=multilabel_metrics())
+    else: kw = dict(loss_func=MSELossFlat(), y_range=(-1, 1), metrics=[center_error_px, center_error_pct(90)])
+    learn = vision_learner(dls, arch, pretrained=pretrained, **kw)
     learn.ch6_task = task
     return learn
 
@@ -193,9 +226,13 @@ def task_learner(task:str, # 'multilabel' or 'regression'
                  bs:int|None=None, # batch size
                  seed:int=42, # seed of the split sample, the initial weights and the shuffling
                  n_items:int|None=None, # multi-label: a seeded sample of this many rows; regression: frames per person
+                 arch='course_resnet', # see `resolve_arch`
+                 pretrained:bool=True, # start from pretrained weights (the course's body: offline)
+                 download_weights:bool=False, # allow downloading ImageNet weights
                 )->Learner:
-    "The course's fast default `Learner` for `task` on `data`, from scratch."
-    return _learner_for(task, task_dls(task, data, size, bs, seed, n_items), seed)
+    "The chapter's `Learner` for `task` on `data`: one architecture for both tasks, pretrained by default, as `vision_learner` builds it."
+    arch = resolve_arch(arch, pretrained, download_weights)
+    return _learner_for(task, task_dls(task, data, size, bs, seed, n_items), arch, pretrained, seed)
 
 
 # %% ../nbs/06_train.ipynb #4ac0d659
@@ -218,13 +255,14 @@ class MetricsCSV(Callback):
         except Exception as e: raise DataFormatError(f"{self.fname}: cannot read the metrics of the interrupted run ({e}). "
                                                      "Delete the file to resume without the earlier rows.") from None
     def after_epoch(self):
-        if self.epoch < self.start or rank_distrib(): return      # epochs skipped on resume are not logged again
-        self.rows.append(dict(zip(self.recorder.metric_names, self.recorder.log)))
+        e = global_epoch(self)
+        if e < self.start or rank_distrib(): return              # epochs skipped on resume are not logged again
+        self.rows.append({**dict(zip(self.recorder.metric_names, self.recorder.log)), 'epoch': e})
         atomic_write(self.fname, lambda p: pd.DataFrame(self.rows).to_csv(p, index=False))
 
 class CountBatches(Callback):
     "Count the training batches this process ran (to show that every process trained)."
-    def before_fit(self): self.n = 0
+    n = 0
     def after_batch(self):
         if self.training: self.n += 1
 
@@ -237,7 +275,7 @@ class StopOnNonFinite(Callback):
     def before_fit(self): self.diverged = None
     def after_loss(self):
         if self.training and not torch.isfinite(self.loss).all():
-            self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {self.epoch+1}, batch {self.iter+1} "
+            self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {global_epoch(self)+1}, batch {self.iter+1} "
                              f"(learning rate {self.opt.hypers[-1]['lr']:.3g}). Train again with a lower --lr (for example a tenth).")
             raise CancelFitException()
 
@@ -248,7 +286,29 @@ class EpochLines(Callback):
     def after_epoch(self):
         if rank_distrib(): return
         vals = ', '.join(f"{n} {v:.4f}" for n, v in zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]) if isinstance(v, float))
-        print(f"epoch {self.epoch+1}/{self.n_epoch}: {vals} ({time.time()-self.t0:.0f} s)", flush=True); self.t0 = time.time()
+        n, frozen = getattr(self.learn, 'ch6_n_epoch', self.n_epoch), getattr(self.learn, 'ch6_frozen', False)
+        print(f"epoch {global_epoch(self)+1}/{n}{' (body frozen)' if frozen else ''}: {vals} ({time.time()-self.t0:.0f} s)", flush=True)
+        self.t0 = time.time()
+
+# %% ../nbs/06_train.ipynb #ef6092ed
+def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_learner`)
+                   epochs:int, # epochs with every layer trainable
+                   base_lr:float=2e-3, # learning rate of the head; the body gets less (discriminative rates)
+                   freeze_epochs:int=1, # epochs with the body frozen, first
+                   start:int=0, # the first epoch to run, counted over the whole schedule (resume after `start` done)
+                   cbs=None, # callbacks for both fits
+                   lr_mult:float=100, pct_start:float=0.3, div:float=5.0, # as in fastai's `fine_tune`
+                  ):
+    "fastai's `Learner.fine_tune` — frozen epochs, then all layers at discriminative rates — able to start at any epoch of the schedule."
+    learn.ch6_n_epoch = freeze_epochs + epochs
+    if start < freeze_epochs:
+        learn.ch6_epoch0, learn.ch6_frozen = 0, True
+        learn.freeze(); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
+        if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
+    learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
+    learn.unfreeze()
+    learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
+
 
 # %% ../nbs/06_train.ipynb #64f467f2
 def _threshold_plot(preds, targs, thresh, fname):
@@ -274,8 +334,8 @@ def _export(learn, fname):
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
-               epochs:int|None=None, # epochs of one-cycle training (default: the course's, 10 for both tasks)
-               lr:float|None=None, # peak learning rate
+               epochs:int|None=None, # epochs with every layer trainable (from scratch: all the epochs); default: the course's
+               lr:float|None=None, # peak learning rate (of the head when fine-tuning); `None`: chosen by `lr_find`
                size:int|None=None, # image size
                bs:int|None=None, # batch size
                seed:int=42, # random seed
@@ -284,18 +344,26 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
                overwrite:bool=False, # replace earlier results in `out`
                quiet:bool=False, # no progress bar and table
                hint:str|None=None, # what to say when `out` already holds results (the caller's options)
+               arch='course_resnet', # see `resolve_arch`
+               pretrained:bool=True, # fine-tune pretrained weights (`False`: train from scratch)
+               freeze_epochs:int|None=None, # epochs with the pretrained body frozen, first (default 1)
+               download_weights:bool=False, # allow downloading ImageNet weights for a torchvision or timm `arch`
               )->dict:
-    "Train `task` from scratch with checkpoints, then save the exported model, thresholds, metrics and plots to `out`."
+    "Train `task` as the chapter does (fine-tune a pretrained body) with checkpoints; save model, thresholds, metrics and plots to `out`."
     d = DEFAULTS[_check_task(task)]
     check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items)
-    epochs, lr = ifnone(epochs, d['epochs']), ifnone(lr, d['lr'])
+    if freeze_epochs is not None and freeze_epochs < 0: raise ValueError(f"freeze-epochs={freeze_epochs}: use 0 or more.")
+    arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
+    cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
+               arch=arch if isinstance(arch, str) else arch.__name__, pretrained=pretrained,
+               freeze_epochs=ifnone(freeze_epochs, d['freeze_epochs']) if pretrained else 0)
     data = check_data(task, data if data is not None else default_data(task))
     out, first = Path(out), not rank_distrib()
     created = not out.exists()
     if first: prepare_out(out, overwrite=overwrite, resume=resume, **({'hint': hint} if hint else {}))
     _wait_for_everyone()                                     # the other processes start once the folder is ready
     with (output_lock(out) if first else contextlib.nullcontext()):
-        try: return _train(task, data, out, epochs, lr, size, bs, seed, n_items, resume, quiet)
+        try: return _train(data, out, dict(cfg, data=str(Path(data).resolve())), arch_fn, resume, quiet)
         except BaseException:
             if first and not resume: _remove_unstarted(out, created)
             raise
@@ -312,21 +380,33 @@ def _remove_unstarted(out, created):
     for f in ('train_config.json', 'metrics.csv'): (out/f).unlink(missing_ok=True)
     if created and {p.name for p in out.iterdir()} <= {'.ch6.lock'}: shutil.rmtree(out, ignore_errors=True)
 
-def _train(task, data, out, epochs, lr, size, bs, seed, n_items, resume, quiet):
-    d = DEFAULTS[task]
-    config = dict(task=task, data=str(Path(data).resolve()), epochs=epochs, lr=lr, size=size or d['size'], bs=bs or d['bs'],
-                  seed=seed, n_items=n_items)
-    learn = task_learner(task, data, size, bs, seed, n_items)
+def _resume_config(out, config):
+    "The settings and run id of the interrupted run in `out`, refusing different settings (a learning rate left out is taken from it)."
+    if not (out/'checkpoint.pth').exists(): raise FileNotFoundError(f"{out/'checkpoint.pth'}: no checkpoint to resume from.")
+    old = _read_json(out/'train_config.json') if (out/'train_config.json').exists() else {}
+    if config['lr'] is None: config = dict(config, lr=old.get('lr'))
+    if old and {k: old.get(k) for k in config} != config:
+        raise ValueError(f"{out}: the checkpoint was trained with {old}; resume with the same settings.")
+    return config, old.get('run_id', uuid.uuid4().hex[:12])
+
+def _find_lr(learn):
+    "The learning rate `lr_find` suggests (its 'valley'), printed."
+    with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
+    if not rank_distrib(): print(f"lr_find suggests a learning rate of {lr:.2g}", flush=True)
+    return lr
+
+def _train(data, out, config, arch, resume, quiet):
+    task = config['task']
+    learn = _learner_for(task, task_dls(task, data, config['size'], config['bs'], config['seed'], config['n_items']),
+                         arch, config['pretrained'], config['seed'])
     if not len(learn.dls.train):
         raise ValueError(f"bs={config['bs']} is larger than the {len(learn.dls.train_ds)} training images: choose a smaller --bs.")
     start, run_id = 0, uuid.uuid4().hex[:12]
     if resume:
-        if not (out/'checkpoint.pth').exists(): raise FileNotFoundError(f"{out/'checkpoint.pth'}: no checkpoint to resume from.")
-        old = _read_json(out/'train_config.json') if (out/'train_config.json').exists() else {}
-        if old and {k: old.get(k) for k in config} != config:
-            raise ValueError(f"{out}: the checkpoint was trained with {old}; resume with the same settings.")
-        start, run_id = load_checkpoint(learn, out/'checkpoint.pth')['epoch'] + 1, old.get('run_id', run_id)
-    elif not rank_distrib(): atomic_write(out/'train_config.json', lambda p: p.write_text(json.dumps({**config, 'run_id': run_id}, indent=1)))
+        config, run_id = _resume_config(out, config)
+        start = load_checkpoint(learn, out/'checkpoint.pth')['epoch'] + 1
+    if config['lr'] is None: config['lr'] = _find_lr(learn)
+    if not resume and not rank_distrib(): atomic_write(out/'train_config.json', lambda p: p.write_text(json.dumps({**config, 'run_id': run_id}, indent=1)))
     counter, plain = CountBatches(), quiet or not (IN_NOTEBOOK or sys.stdout.isatty())   # a log file gets one line per epoch
     stop = StopOnNonFinite()
     cbs = [stop, EpochCheckpoint(out/'checkpoint.pth'), MetricsCSV(out/'metrics.csv', start), counter]
@@ -334,7 +414,8 @@ def _train(task, data, out, epochs, lr, size, bs, seed, n_items, resume, quiet):
     gpu = torch.cuda.is_available()
     ctx = learn.distrib_ctx(sync_bn=gpu, cpu=not gpu) if num_distrib() > 1 else contextlib.nullcontext()   # SyncBatchNorm is GPU-only
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
-        if start < epochs: learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
+        if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs)
+        elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
     if stop.diverged: raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
@@ -353,6 +434,7 @@ def _read_json(fname):
     "The JSON in `fname`, or a one-line error naming the file."
     try: return json.loads(Path(fname).read_text())
     except (OSError, ValueError) as e: raise DataFormatError(f"{fname}: not readable JSON ({e}).") from None
+
 
 # %% ../nbs/06_train.ipynb #629de6ff
 def _finish(learn, task, out, config):
@@ -399,8 +481,10 @@ def save_weights(learn:Learner, # a trained learner of `train_task`
                  out:Path, # its output folder
                 ):
     "Save the model as plain weights (`model.pth`) and what rebuilds it (`model.json`): a pair that loads without unpickling any code."
+    norm = first(learn.dls.after_batch.fs.filter(risinstance(Normalize)))
     info = dict(task=learn.ch6_task, run_id=learn.ch6_run_id, size=learn.ch6_config['size'], thresh=getattr(learn, 'ch6_thresh', None),
-                vocab=list(learn.dls.vocab) if learn.ch6_task == 'multilabel' else None, format=1)
+                vocab=list(learn.dls.vocab) if learn.ch6_task == 'multilabel' else None, arch=learn.ch6_config['arch'],
+                normalize=[norm.mean.flatten().tolist(), norm.std.flatten().tolist()] if norm is not None else None, format=2)
     atomic_write(out/'model.pth', partial(torch.save, dict(run_id=learn.ch6_run_id, model=get_model(learn.model).state_dict())))
     atomic_write(out/'model.json', lambda p: p.write_text(json.dumps(info, indent=1)))
 
@@ -420,7 +504,8 @@ def load_weights(out:Path, # an output folder of `train_task` with `model.pth` a
     with tempfile.TemporaryDirectory() as d:
         with contextlib.redirect_stdout(io.StringIO()):
             dls = task_dls(info['task'], _template_data(info['task'], Path(d)), info['size'], fast=False)
-    learn = _learner_for(info['task'], dls)
+    learn = _learner_for(info['task'], dls, resolve_arch(info['arch'], pretrained=False), pretrained=False)   # the weights come next
+    if info['normalize']: dls.add_tfms([Normalize.from_stats(*info['normalize'])], 'after_batch')           # as `vision_learner` added them
     if info['vocab'] is not None and list(dls.vocab) != info['vocab']:
         raise NotOurModel(f"{out/'model.json'}: classes {info['vocab'][:3]}... are not the course's PASCAL classes.")
     try:
@@ -583,12 +668,12 @@ def run_demo(out:Path='ch6-output', # output folder: one sub-folder per task
     out = Path(out); t0 = time.time(); lines = []
     for task in TASKS:
         t = time.time()
-        s = train_task(task, out=out/task, overwrite=overwrite, hint='run `ch6 demo --overwrite` to replace them')
+        s = train_task(task, out=out/task, overwrite=overwrite, lr=DEFAULTS[task]['lr'], hint='run `ch6 demo --overwrite` to replace them')
         data = default_data(task)
         sample = sorted((data/'test').glob('*.jpg'))[:8] if task == 'multilabel' else sorted((data/'13').glob('*_rgb.jpg'))[:8]
         save_predictions(predict(out/task, sample), out/task/'predictions.csv', overwrite=True)
         lines.append(f"  {task:10} {_summary_line(task, s)} on {s['n_valid']} validation images; trained in {time.time()-t:.0f} s")
-    print(f"\nfastai_ch6 demo finished in {time.time()-t0:.0f} s. Validation results (trained from scratch):")
+    print(f"\nfastai_ch6 demo finished in {time.time()-t0:.0f} s. Validation results (the course's pretrained body, fine-tuned):")
     print('\n'.join(lines))
     print(f"Saved in {out}/: model.pkl, metrics.csv, summary.json, show_results.png, predictions.csv per task, "
           "and thresholds.json + threshold_curve.png for multilabel. The multilabel predictions are on test/ images the model "

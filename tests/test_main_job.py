@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope='module')
 def trained(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'ml'
-    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2)
+    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2)
     assert r.returncode == 0, r.stderr[-3000:]
     return out, r
 
@@ -20,7 +20,7 @@ def test_train_saves_everything_and_prints_a_summary(trained):
     assert {'model.pkl', 'checkpoint.pth', 'thresholds.json', 'metrics.csv', 'summary.json', 'threshold_curve.png',
             'show_results.png'} <= {p.name for p in out.iterdir()}
     assert 'multilabel: mAP' in r.stdout and f'Saved in {out}' in r.stdout
-    assert len(pd.read_csv(out/'metrics.csv')) == 2
+    assert len(pd.read_csv(out/'metrics.csv')) == 3                               # 1 epoch with the body frozen, then 2
     assert not list(out.glob('.*tmp*'))
 
 def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
@@ -45,7 +45,7 @@ def test_export_reload_gives_identical_predictions(trained, tiny):
     from fastai.vision.all import get_image_files
     exported = load_model(out)
     trained_learn = task_learner('multilabel', tiny)
-    assert load_checkpoint(trained_learn, out/'checkpoint.pth')['epoch'] == 1     # the weights after the last of 2 epochs
+    assert load_checkpoint(trained_learn, out/'checkpoint.pth')['epoch'] == 2     # the weights after the last of 1 + 2 epochs
     files = get_image_files(tiny/'test')
     pe, _ = exported.get_preds(dl=exported.dls.test_dl(files))
     pt, _ = trained_learn.get_preds(dl=trained_learn.dls.test_dl(files))
@@ -66,7 +66,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     "A real interruption: SIGKILL during epoch 3 or later; the last complete epoch is on disk and --resume finishes the run."
     import torch
     out = tmp_path/'ml'
-    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '12'],
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '6'],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 400
     while time.time() < deadline:
@@ -77,25 +77,26 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     else: p.kill(); pytest.fail('no checkpoint of epoch 2 appeared')
     p.kill(); p.wait()
     done = torch.load(out/'checkpoint.pth', weights_only=True)['epoch']      # loads: never a half-written file
-    assert 1 <= done < 11 and not (out/'model.pkl').exists()
-    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12)
+    assert 1 <= done < 6 and not (out/'model.pkl').exists()
+    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6)
     assert r.returncode == 2 and '--resume' in r.stderr                     # the interrupted run is not overwritten
-    r = _ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 12, '--resume')
+    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6, '--resume')
     assert r.returncode == 0, r.stderr[-3000:]
-    assert torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] == 11 and (out/'model.pkl').exists()
-    assert pd.read_csv(out/'metrics.csv').epoch.max() == 11
+    assert torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] == 6 and (out/'model.pkl').exists()   # 1 frozen + 6 epochs
+    assert pd.read_csv(out/'metrics.csv').epoch.tolist() == list(range(7))
 
 def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):
     acc = shutil.which('accelerate', path=str(BIN)) or shutil.which('accelerate')
     if acc is None: pytest.skip('accelerate is not installed')
     out = tmp_path/'ml2'
     r = subprocess.run([acc, 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-                        '--dynamo_backend', 'no', CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '1', '--bs', '16'],
+                        '--dynamo_backend', 'no', CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '1', '--bs', '16'],
                        capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stderr[-4000:]
-    # 80 training images in batches of 16 are 5 batches on one process; two processes share them (40 images, 2 full batches each)
+    # 80 training images in batches of 16 are 5 batches on one process; two processes share them (40 images, 2 full batches each),
+    # in each of the 2 epochs (1 with the body frozen, then 1)
     counts = {int(k): int(n) for k, n in re.findall(r'process (\d) of 2: trained (\d+) batches', r.stdout)}
-    assert counts == {0: 2, 1: 2}, r.stdout[-2000:]
+    assert counts == {0: 4, 1: 4}, r.stdout[-2000:]
     assert r.stdout.count('Saved in') == 1 and (out/'model.pkl').exists() and not list(out.glob('.*tmp*'))
 
 @pytest.mark.parametrize('args,expect', [
@@ -113,6 +114,6 @@ def test_bad_input_gets_a_one_line_error(args, expect, tiny, tmp_path):
 def test_bad_csv_names_the_file_and_column(tmp_path):
     d = tmp_path/'voc'; (d/'train').mkdir(parents=True)
     (d/'train.csv').write_text('fname,labels\n000005.jpg,chair\n')
-    r = _ch6('train', 'multilabel', '--data', d, '--out', tmp_path/'o', timeout=300)
+    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', d, '--out', tmp_path/'o', timeout=300)
     assert r.returncode == 2 and "train.csv: missing column 'is_valid'" in r.stderr
     assert not (tmp_path/'o').exists() or not any((tmp_path/'o').iterdir())

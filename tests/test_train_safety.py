@@ -10,7 +10,7 @@ from conftest import CH6, ch6
 def run(tiny, tmp_path_factory):
     "One finished 1-epoch multi-label run."
     out = tmp_path_factory.mktemp('runs')/'ml'
-    r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1)
+    r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1)
     assert r.returncode == 0, r.stderr[-3000:]
     return out
 
@@ -20,7 +20,7 @@ def _one_line_error(r, *expect):
 
 def test_options_are_checked_before_anything_heavy_is_imported():
     code = ("import sys\nfrom fastai_ch6 import cli\n"
-            "for argv in (['--help'], ['train', 'multilabel', '--epochs', '0']):\n"
+            "for argv in (['--help'], ['train', 'multilabel', '--lr', '1e-2', '--epochs', '0']):\n"
             "    try: cli.main(argv)\n    except SystemExit: pass\n"
             "print('torch' in sys.modules, 'fastai' in sys.modules)")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
@@ -43,13 +43,13 @@ def test_impossible_options_are_refused_in_one_line(args, expect, tmp_path):
     assert not any(tmp_path.iterdir())                                   # no work started, nothing written
 
 def test_batch_larger_than_the_training_set_is_refused_and_leaves_nothing(tiny, tmp_path):
-    r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/'o', '--bs', 500)
+    r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'o', '--bs', 500)
     _one_line_error(r, 'bs=500 is larger than the 80 training images')
     assert not (tmp_path/'o').exists()                                   # a plain re-run works: nothing to --overwrite
 
 def test_same_seed_gives_the_same_run(tiny, tmp_path):
     for o in ('a', 'b'):
-        r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/o, '--epochs', 2, '--seed', 3)
+        r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/o, '--epochs', 1, '--seed', 3)
         assert r.returncode == 0, r.stderr[-3000:]
     a, b = (pd.read_csv(tmp_path/o/'metrics.csv').drop(columns='time') for o in 'ab')
     pd.testing.assert_frame_equal(a, b)
@@ -58,13 +58,13 @@ def test_same_seed_gives_the_same_run(tiny, tmp_path):
 
 def test_a_second_run_into_a_busy_folder_is_refused(tiny, tmp_path):
     out = tmp_path/'busy'
-    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '30'],
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '30'],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
         while not (out/'train_config.json').exists() and time.time() < deadline: time.sleep(.2)
         config = (out/'train_config.json').read_text()
-        r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1, '--seed', 2, '--overwrite')
+        r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, '--seed', 2, '--overwrite')
         _one_line_error(r, 'another run is writing to this folder')
         assert (out/'train_config.json').read_text() == config          # the running job's files are untouched
     finally: p.kill(); p.wait()
@@ -72,7 +72,7 @@ def test_a_second_run_into_a_busy_folder_is_refused(tiny, tmp_path):
 def test_an_interrupted_overwrite_leaves_the_old_complete_run_usable(run, tiny, tmp_path):
     out = tmp_path/'ml'; shutil.copytree(run, out)
     before = ch6('predict', out, tiny/'test').stdout
-    p = subprocess.Popen([CH6, 'train', 'multilabel', '--data', str(tiny), '--out', str(out), '--epochs', '30', '--overwrite'],
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '30', '--overwrite'],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         old = (out/'train_config.json').read_text(); deadline = time.time() + 300
@@ -100,7 +100,7 @@ def test_a_hostile_checkpoint_is_refused_without_running_it(tiny, tmp_path):
     class Hostile:
         def __reduce__(self): return (os.system, (f'touch {marker}',))
     (out/'checkpoint.pth').write_bytes(pickle.dumps({'model': Hostile(), 'opt': {}, 'epoch': 0, 'n_epoch': 2}))
-    r = ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--resume')
+    r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2, '--resume')
     _one_line_error(r, 'not a checkpoint of ours')
     assert not marker.exists()
 
@@ -148,7 +148,7 @@ def test_predict_visits_each_real_file_once_through_link_loops(run, tiny, tmp_pa
 @pytest.mark.parametrize('where', ['out_below_a_file', 'to_a_folder', 'to_the_models_own_file'])
 def test_unusable_output_paths_get_one_line(where, run, tiny, tmp_path):
     (tmp_path/'afile').write_text('mine')
-    args = {'out_below_a_file': ['train', 'multilabel', '--data', tiny, '--out', tmp_path/'afile'/'run'],
+    args = {'out_below_a_file': ['train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'afile'/'run'],
             'to_a_folder': ['predict', run, tiny/'test', '--to', tmp_path],
             'to_the_models_own_file': ['predict', run, tiny/'test', '--to', run/'metrics.csv', '--overwrite']}[where]
     before = (run/'metrics.csv').read_bytes()
@@ -175,20 +175,20 @@ def test_a_diverged_training_stops_and_exports_nothing(tiny_biwi, tmp_path):
     assert not (tmp_path/'reg'/'model.pkl').exists() and not (tmp_path/'reg'/'summary.json').exists()
 
 def test_a_log_gets_one_line_per_epoch(tiny, tmp_path):
-    r = ch6('train', 'multilabel', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 3)   # stdout is a pipe, as in a log or CI
+    r = ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 3)   # stdout is a pipe, as in a log or CI
     assert r.returncode == 0, r.stderr[-2000:]
     lines = [l for l in r.stdout.splitlines() if l.startswith('epoch ')]
-    assert [l.split(':')[0] for l in lines] == ['epoch 1/3', 'epoch 2/3', 'epoch 3/3'] and 'valid_loss' in lines[0]
+    assert [l.split(':')[0] for l in lines] == ['epoch 1/4 (body frozen)', 'epoch 2/4', 'epoch 3/4', 'epoch 4/4'] and 'valid_loss' in lines[0]
     assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout + r.stderr            # no redrawn progress bars
 
 def test_resuming_with_the_other_tasks_checkpoint_says_so(run, tiny_biwi, tmp_path):
     out = tmp_path/'reg'; out.mkdir(); shutil.copy(run/'checkpoint.pth', out/'checkpoint.pth')
-    r = ch6('train', 'regression', '--data', tiny_biwi, '--out', out, '--epochs', 2, '--resume', '--bs', 16)
+    r = ch6('train', 'regression', '--lr', '1e-2', '--data', tiny_biwi, '--out', out, '--epochs', 2, '--resume', '--bs', 16)
     _one_line_error(r, 'a checkpoint of the multilabel task, not regression')
 
 def test_a_damaged_metrics_file_is_named_on_resume(tiny, tmp_path):
     out = tmp_path/'ml'
-    assert ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 1).returncode == 0
+    assert ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1).returncode == 0
     cfg = json.loads((out/'train_config.json').read_text()); cfg['epochs'] = 2
     (out/'train_config.json').write_text(json.dumps(cfg)); (out/'metrics.csv').write_bytes(b'\x00\xff garbage')
-    _one_line_error(ch6('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--resume'), 'metrics.csv: cannot read')
+    _one_line_error(ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2, '--resume'), 'metrics.csv: cannot read')
