@@ -44,20 +44,21 @@ def _parser():
     p = argparse.ArgumentParser(prog='ch6', epilog=TRUST, description='Chapter 6 of fastai: multi-label classification (PASCAL format) '
                                 'and head-centre regression (BIWI format). Train, evaluate and predict.')
     sub = p.add_subparsers(dest='cmd', required=True, metavar='SUBCOMMAND')
-    t = sub.add_parser('train', help='fine-tune a pretrained body on a task and save model, thresholds, metrics and plots',
-                       description='Fine-tune as the chapter does (the body frozen first, then every layer), with a progress bar and a '
-                                   'per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.')
+    t = sub.add_parser('train', help='train a task and save model, thresholds, metrics and plots',
+                       description="Train the course's small network from scratch (default), or fine-tune a pretrained body as the chapter does "
+                                   "(--arch course_resnet or resnet18: the body frozen first, then every layer), with a progress bar and a "
+                                   "per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.")
     t.add_argument('task', choices=_TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
     t.add_argument('--data', type=Path, help="dataset root; default: the task's dataset ($FASTAI_CH6_DATA picks real, synthetic or auto)")
     t.add_argument('--out', type=Path, default=None, help='output folder (default: ch6-output/TASK); refuses one that holds results')
-    t.add_argument('--arch', default='course_resnet', help="course_resnet (default: the course's body, pretrained offline), a torchvision "
-                   "ResNet such as resnet18, or a timm name when timm is installed")
-    t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='fine-tune pretrained weights (default) or train from scratch')
+    t.add_argument('--arch', default='small', help="small (default: the course's small networks, from scratch), course_resnet (the course's "
+                   "body, pretrained offline), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
+    t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='with a pretrained --arch: fine-tune its weights (default) or train from scratch')
     t.add_argument('--download-weights', action='store_true', help='allow downloading ImageNet weights that are not in the cache (network)')
-    t.add_argument('--epochs', type=_option('epochs'), help='epochs with every layer trainable (default 3; from scratch: all epochs)')
+    t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 10; fine-tuning: 3, with every layer trainable, after the frozen ones)')
     t.add_argument('--freeze-epochs', type=_option('freeze_epochs'), help='epochs with the pretrained body frozen, first (default 1)')
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
-    t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 96, width 4/3 of it)')
+    t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 64)')
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data and machine give the same run')
     t.add_argument('--n-items', type=_option('n_items'), help='train on a sample: rows of train.csv (multilabel) or frames per person (regression)')

@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope='module')
 def trained(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'ml'
-    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2)
+    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2)   # the chapter's fine-tuning
     assert r.returncode == 0, r.stderr[-3000:]
     return out, r
 
@@ -44,13 +44,13 @@ def test_export_reload_gives_identical_predictions(trained, tiny):
     from fastai_ch6.train import load_model, task_learner, load_checkpoint
     from fastai.vision.all import get_image_files
     exported = load_model(out)
-    trained_learn = task_learner('multilabel', tiny)
+    trained_learn = task_learner('multilabel', tiny, arch='course_resnet')
     assert load_checkpoint(trained_learn, out/'checkpoint.pth')['epoch'] == 2     # the weights after the last of 1 + 2 epochs
     files = get_image_files(tiny/'test')
     pe, _ = exported.get_preds(dl=exported.dls.test_dl(files))
     pt, _ = trained_learn.get_preds(dl=trained_learn.dls.test_dl(files))
     assert pe.shape == (12, 20) and torch.equal(pe, pt)
-    untrained, _ = task_learner('multilabel', tiny).get_preds(dl=trained_learn.dls.test_dl(files))
+    untrained, _ = task_learner('multilabel', tiny, arch='course_resnet').get_preds(dl=trained_learn.dls.test_dl(files))
     assert not torch.equal(pe, untrained)                                          # the comparison can fail
 
 def test_evaluate_prints_the_lesson_metrics(trained, tiny):
@@ -66,7 +66,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     "A real interruption: SIGKILL during epoch 3 or later; the last complete epoch is on disk and --resume finishes the run."
     import torch
     out = tmp_path/'ml'
-    p = subprocess.Popen([CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '6'],
+    p = subprocess.Popen([CH6, 'train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '6'],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 400
     while time.time() < deadline:
@@ -78,9 +78,9 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     p.kill(); p.wait()
     done = torch.load(out/'checkpoint.pth', weights_only=True)['epoch']      # loads: never a half-written file
     assert 1 <= done < 6 and not (out/'model.pkl').exists()
-    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6)
+    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6)
     assert r.returncode == 2 and '--resume' in r.stderr                     # the interrupted run is not overwritten
-    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6, '--resume')
+    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6, '--resume')
     assert r.returncode == 0, r.stderr[-3000:]
     assert torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] == 6 and (out/'model.pkl').exists()   # 1 frozen + 6 epochs
     assert pd.read_csv(out/'metrics.csv').epoch.tolist() == list(range(7))
@@ -90,7 +90,7 @@ def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):
     if acc is None: pytest.skip('accelerate is not installed')
     out = tmp_path/'ml2'
     r = subprocess.run([acc, 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-                        '--dynamo_backend', 'no', CH6, 'train', 'multilabel', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '1', '--bs', '16'],
+                        '--dynamo_backend', 'no', CH6, 'train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', str(tiny), '--out', str(out), '--epochs', '1', '--bs', '16'],
                        capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stderr[-4000:]
     # 80 training images in batches of 16 are 5 batches on one process; two processes share them (40 images, 2 full batches each),
