@@ -333,8 +333,11 @@ def _threshold_plot(preds, targs, thresh, fname):
 
 def _results_plot(learn, fname):
     "Validation images with their targets and predictions, large enough to read (regression shows target and prediction side by side)."
-    if learn.ch6_task == 'multilabel': learn.show_results(max_n=9, figsize=(10, 10))
-    else: learn.show_results(max_n=6, nrows=3, ncols=2, figsize=(14, 8))
+    metrics, learn.metrics = learn.metrics, []              # show_results validates one batch: no metrics (and their warnings) on 9 images
+    try:
+        if learn.ch6_task == 'multilabel': learn.show_results(max_n=9, figsize=(10, 10))
+        else: learn.show_results(max_n=6, nrows=3, ncols=2, figsize=(14, 8))
+    finally: learn.metrics = metrics
     atomic_write(fname, lambda p: plt.gcf().savefig(p, format='png', dpi=80, bbox_inches='tight')); plt.close('all')
 
 def _export(learn, fname):
