@@ -192,3 +192,28 @@ def test_a_damaged_metrics_file_is_named_on_resume(tiny, tmp_path):
     cfg = json.loads((out/'train_config.json').read_text()); cfg['epochs'] = 2
     (out/'train_config.json').write_text(json.dumps(cfg)); (out/'metrics.csv').write_bytes(b'\x00\xff garbage')
     _one_line_error(ch6('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2, '--resume'), 'metrics.csv: cannot read')
+
+def test_a_kill_between_checkpoint_and_metrics_loses_no_row(tmp_path, monkeypatch):
+    "An epoch's metrics row is on disk before its checkpoint: a kill right after the checkpoint leaves the row there too."
+    import torch
+    from fastai.vision.all import Learner, DataLoaders, nn, BCEWithLogitsLossFlat, set_seed
+    from fastai_ch6.train import EpochCheckpoint, MetricsCSV
+    save = EpochCheckpoint.after_epoch
+    def save_then_die(self):
+        save(self)
+        if self.epoch == 1: raise KeyboardInterrupt                # killed just after the checkpoint of epoch 2
+    monkeypatch.setattr(EpochCheckpoint, 'after_epoch', save_then_die)
+    set_seed(0); x = torch.randn(32, 4); y = (x.sum(1, keepdim=True) > 0).float()
+    dls = DataLoaders.from_dsets(list(zip(x, y)), list(zip(x, y)), bs=8, device='cpu')
+    learn = Learner(dls, nn.Linear(4, 1), loss_func=BCEWithLogitsLossFlat())
+    with learn.no_bar(), learn.no_logging(), pytest.raises(KeyboardInterrupt):
+        learn.fit(3, 1e-2, cbs=[EpochCheckpoint(tmp_path/'ck.pth'), MetricsCSV(tmp_path/'metrics.csv')])
+    assert torch.load(tmp_path/'ck.pth', weights_only=True)['epoch'] == 1
+    assert pd.read_csv(tmp_path/'metrics.csv').epoch.tolist() == [0, 1]
+
+def test_damaged_model_files_are_named(run, tiny, tmp_path):
+    out = tmp_path/'ml'; shutil.copytree(run, out)
+    (out/'model.json').write_text('{ damaged')
+    _one_line_error(ch6('predict', out, tiny/'test'), 'model.json: not readable JSON')
+    (out/'thresholds.json').write_text('{ damaged')
+    _one_line_error(ch6('predict', out, tiny/'test', '--trust-pickle'), 'thresholds.json: not readable JSON')
