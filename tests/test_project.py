@@ -66,7 +66,7 @@ def test_library_pins_what_it_cannot_work_without():
     "Users of `pip install fastai_ch6` never see constraints.txt: the pins the package needs to work are its own."
     cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
     reqs = cfg['DEFAULT']['requirements'].split()
-    for pin in ['plum-dispatch<2.10', 'pandas<3', 'accelerate']: assert pin in reqs
+    for pin in ['plum-dispatch<2.10', 'pandas<3', 'fastcore<2', 'accelerate']: assert pin in reqs
     lessons = cfg['DEFAULT']['lessons_requirements']
     for pin in ['jupyterlab', 'nbdev>=2.4.14,<3']: assert pin in lessons
 
