@@ -290,17 +290,17 @@ def _background(rng, size, n_clutter=(4,9), spread=25):
         else: d.line((x, y, rng.integers(0, W), rng.integers(0, H)), fill=col, width=int(rng.integers(2, 8)))
     return im
 
-def _voc_image(seed, i):
-    "Image `i` of the PASCAL stand-in: `(PIL image, [(class, (x0,y0,x1,y1)), ...])`."
+def _voc_image(seed, i, empty=False):
+    "Image `i` of the PASCAL stand-in: `(PIL image, [(class, (x0,y0,x1,y1)), ...])`; background and clutter only if `empty`."
     rng = np.random.default_rng([seed, i])
     size = _VOC_SIZES[rng.choice(len(_VOC_SIZES), p=[p for _,p in _VOC_SIZES])][0]
     W,H = size
-    k = int(rng.choice([1,2,3], p=[.6,.3,.1]))
+    k = 0 if empty else int(rng.choice([1,2,3], p=[.6,.3,.1]))
     w = np.array([VOC_IMAGE_COUNTS[c] for c in VOC_CLASSES], dtype=float)
     classes = [VOC_CLASSES[j] for j in rng.choice(20, size=k, replace=False, p=w/w.sum())]
     im = _background(rng, size); d = ImageDraw.Draw(im)
     horiz = W >= H
-    slot = (W if horiz else H)/k
+    slot = (W if horiz else H)/max(k, 1)
     objs = []
     for s,c in enumerate(classes):
         a = GLYPH_ASPECT[c]*rng.uniform(.85, 1.15)
@@ -332,20 +332,23 @@ def write_pascal_2007(root:Path, # empty folder to write into
                       n_test:int=500, # images in test/ (the real test set has 4,952)
                       seed:int=42, # random seed: same arguments, byte-identical files
                       quality:int=90, # JPEG quality
+                      n_empty:int=0, # rows of train.csv whose image shows no object (empty `labels`); VOC 2007 has none
                      ):
     "Write the PASCAL_2007 stand-in into `root` in the layout of fastai's `pascal_2007` archive."
+    if not 0 <= n_empty <= n_train: raise ValueError(f"n_empty must be between 0 and n_train={n_train} (got {n_empty}).")
     root = Path(root); (root/'train').mkdir(parents=True); (root/'test').mkdir()
     rng = np.random.default_rng([seed, 1_000_001])
     n = n_train + n_test
     ids = 1 + np.cumsum(rng.integers(1, 3, n)) - 1
     is_test = np.zeros(n, bool); is_test[rng.choice(n, n_test, replace=False)] = True
     valid = np.zeros(n_train, bool); valid[rng.choice(n_train, round(n_train*2510/5011), replace=False)] = True
+    empty = set(np.flatnonzero(~is_test)[np.random.default_rng([seed, 1_000_002]).choice(n_train, n_empty, replace=False)])
     rows, objs_of = {'train':[], 'test':[]}, {}
     vi = iter(valid)
     for i in _progress(range(n)):
         split = 'test' if is_test[i] else 'train'
         fname = f'{ids[i]:06d}.jpg'
-        im, objs = _voc_image(seed, i)
+        im, objs = _voc_image(seed, i, empty=i in empty)
         im.save(root/split/fname, quality=quality)
         labels = ' '.join(dict.fromkeys(c for c,_ in objs))
         row = dict(fname=fname, labels=labels, size=im.size)
@@ -369,18 +372,21 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
                 n_train:int=5011, # synthetic: rows of train.csv, about half of them `is_valid`
                 n_test:int=500, # synthetic: images in test/
                 seed:int=42, # synthetic: random seed
+                n_empty:int=0, # synthetic: rows whose image shows no object and whose `labels` is empty (VOC 2007 has none)
                )->Path:
     "Root folder of PASCAL VOC 2007 (`train/`, `train.csv`, ...): the real dataset or its offline stand-in."
     src = data_source(source)
     if n_train < 1 or n_test < 0: raise ValueError(f"n_train must be at least 1 and n_test at least 0 (got {n_train} and {n_test}).")
+    if not 0 <= n_empty <= n_train: raise ValueError(f"n_empty must be between 0 and n_train={n_train} (got {n_empty}).")
     if src != 'synthetic':
         try: return _real_dataset('PASCAL_2007', dest)
         except DatasetUnavailable:
             if src == 'real': raise
         _notice_once("PASCAL_2007: the real dataset is not available offline; using the synthetic stand-in (FASTAI_CH6_DATA=synthetic silences this).")
-    params = dict(dataset='PASCAL_2007', n_train=n_train, n_test=n_test, seed=seed)
-    dest = _standin_dest(dest, src, f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}')
-    return build_atomically(dest, functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed), params, 'PASCAL_2007')
+    params = dict(dataset='PASCAL_2007', n_train=n_train, n_test=n_test, seed=seed) | (dict(n_empty=n_empty) if n_empty else {})
+    dest = _standin_dest(dest, src, f'pascal_2007-synthetic-n{n_train}-t{n_test}-s{seed}' + (f'-e{n_empty}' if n_empty else ''))
+    write = functools.partial(write_pascal_2007, n_train=n_train, n_test=n_test, seed=seed, n_empty=n_empty)
+    return build_atomically(dest, write, params, 'PASCAL_2007')
 
 # %% ../nbs/00_data.ipynb #b05afeea
 def label_counts(df:pd.DataFrame, # a DataFrame with a space-separated `labels` column

@@ -48,6 +48,51 @@ def test_dest_that_is_a_file_is_refused(tmp_path, tmp_cache):
     with pytest.raises(FileExistsError, match='was not made by fastai_ch6'): pascal_2007('synthetic', dest=f, n_train=6, n_test=0)
     assert f.read_text() == 'mine'
 
+# ---- images with no objects (`n_empty`) ----
+
+def test_n_empty_rows_have_empty_labels_and_plain_images(tmp_path, tmp_cache):
+    root = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=20, n_test=2, n_empty=5)
+    df = read_labels_csv(root/'train.csv', vocab=data.VOC_CLASSES)
+    assert (df.labels == '').sum() == 5 and len(df) == 20
+    assert sorted(l for l in (root/'train.csv').read_text().splitlines() if ',,' in l) == sorted(
+        f"{f},,{v}" for f,v in zip(df.fname[df.labels == ''], df.is_valid[df.labels == '']))
+    import json
+    boxes = {a['image_id'] for n in ('train', 'valid') for a in json.loads((root/f'{n}.json').read_text())['annotations']}
+    assert all(int(f[:6]) not in boxes for f in df.fname[df.labels == ''])   # no object boxes on an empty image
+    assert all(int(f[:6]) in boxes for f in df.fname[df.labels != ''])
+
+def test_n_empty_zero_is_the_old_stand_in_and_other_values_have_their_own_cache(tmp_cache):
+    plain = pascal_2007('synthetic', n_train=12, n_test=0)
+    assert plain.name == 'pascal_2007-synthetic-n12-t0-s42'             # n_empty=0: the same folder and manifest as before
+    assert dataset_is_complete(plain, dict(dataset='PASCAL_2007', n_train=12, n_test=0, seed=42))
+    e3 = pascal_2007('synthetic', n_train=12, n_test=0, n_empty=3)
+    assert e3 != plain and dataset_is_complete(plain) and dataset_is_complete(e3)
+    assert not dataset_is_complete(e3, dict(dataset='PASCAL_2007', n_train=12, n_test=0, seed=42))
+    assert (read_labels_csv(e3/'train.csv').labels == '').sum() == 3
+    assert (read_labels_csv(plain/'train.csv').labels == '').sum() == 0
+    a, b = (read_labels_csv(r/'train.csv') for r in (plain, e3))
+    keep = b.labels != ''
+    assert (a.fname == b.fname).all() and (a.labels[keep] == b.labels[keep]).all()   # only the emptied rows differ
+
+def test_n_empty_in_a_reused_dest_rebuilds_it(tmp_path, tmp_cache, capsys):
+    pascal_2007('synthetic', dest=tmp_path/'voc', n_train=8, n_test=0)
+    root = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=8, n_test=0, n_empty=2)
+    assert 'rebuilding it' in capsys.readouterr().out
+    assert (read_labels_csv(root/'train.csv').labels == '').sum() == 2
+
+@pytest.mark.parametrize('n_empty', [-1, 9])
+def test_n_empty_out_of_range_is_refused(tmp_cache, n_empty):
+    with pytest.raises(ValueError, match='n_empty must be between 0 and n_train=8'): pascal_2007('synthetic', n_train=8, n_test=0, n_empty=n_empty)
+
+def test_empty_labels_give_all_zero_targets(tmp_path, tmp_cache):
+    from fastai.vision.all import DataBlock, ImageBlock, MultiCategoryBlock, ColReader, ColSplitter
+    root = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=10, n_test=0, n_empty=3)
+    df = read_labels_csv(root/'train.csv')
+    dsets = DataBlock(blocks=(ImageBlock, MultiCategoryBlock(vocab=data.VOC_CLASSES)), splitter=ColSplitter('is_valid'),
+                      get_x=ColReader('fname', pref=root/'train'), get_y=ColReader('labels', label_delim=' ')).datasets(df)
+    ys = [y for ds in (dsets.train, dsets.valid) for _,y in ds]
+    assert sum(int(y.sum() == 0) for y in ys) == 3 and all(len(y) == 20 for y in ys)
+
 # ---- item 7: caches follow the files they were made from ----
 
 def _later(): time.sleep(.02)   # some file systems tick their clocks every few ms
