@@ -86,7 +86,7 @@ def browser(server, tmp_path_factory):
         log = {'outside': [], 'failed': [], 'bad_status': [], 'console': []}
         def route(r):   # anything not served by our servers on this machine is refused, and recorded
             u = r.request.url
-            if u.startswith(('http://127.0.0.1:', 'data:', 'blob:', 'about:')): r.continue_()
+            if u.startswith(('http://127.0.0.1:', 'data:', 'blob:', 'about:', 'file:///')): r.continue_()   # file://: the site opened as files
             else: log['outside'].append(u); r.abort()
         ctx.route('**/*', route)
         # the site's own server only: the fault-injection tests below serve broken copies on other ports
@@ -181,6 +181,39 @@ def test_search_finds_a_documented_function(site, server, browser):
         pg.close()
     assert found, "the site documents neither get_ctr nor pascal_2007"
     assert not log['outside'], log['outside']
+
+def _file_search_snippets(ctx, docs, q='get_ctr'):
+    "Search results and their snippets on the site in folder `docs`, opened from file:// (no server)."
+    pg = ctx.new_page()
+    try:
+        pg.goto((docs/'search.html').as_uri() + f'?q={q}', wait_until='load')
+        pg.wait_for_selector('#search-results ul.search li a', timeout=20000)
+        try: pg.wait_for_selector('#search-results ul.search li p.context', timeout=5000)
+        except Exception: pass
+        return pg.evaluate("() => [...document.querySelectorAll('#search-results ul.search li')]"
+                           ".map(li => (li.querySelector('p.context') || {}).innerText || '')")
+    finally: pg.close()
+
+@needs_chromium
+def test_search_from_file_shows_snippets(site, browser):
+    "Opened from file://, where the browser refuses Sphinx's fetch() of each page, search still shows snippets."
+    ctx, _ = browser
+    snippets = _file_search_snippets(ctx, DOCS)
+    assert snippets and any('get_ctr' in t for t in snippets), snippets
+    chrome = [t for t in snippets if re.search(r'System Settings|Light\s+Dark|Open in Colab|\\\(|\\frac|\$\$', t)]
+    assert not chrome, chrome[:3]
+
+@needs_chromium
+def test_file_search_check_fails_without_the_page_texts(site, browser, tmp_path):
+    ctx, _ = browser
+    d = tmp_path/'site'; d.mkdir()
+    for f in DOCS.iterdir():
+        if f.name != '_static': (d/f.name).symlink_to(f)
+    (d/'_static').mkdir()
+    for f in (DOCS/'_static').iterdir():
+        if f.name != 'ch6-pagetext.js': (d/'_static'/f.name).symlink_to(f)
+    snippets = _file_search_snippets(ctx, d)
+    assert snippets and not any(snippets), snippets        # hits, but no snippet: what readers saw before
 
 def test_links_between_pages_and_to_names_resolve(site):
     "Every link inside the site reaches a file of the site and, if it names an anchor, an element with that id."
@@ -279,6 +312,12 @@ STATIC_FAULTS = {   # fault name: (kind the checks must report, HTML injected in
     'FutureWarning': ('Python warning', '<div class="cell_output docutils container"><div class="output stderr"><pre>'
                       'x.py:3: FutureWarning: `torch.jit.script` is deprecated.</pre></div></div>'),
     'UserWarning': ('Python warning', '<div class="cell_output"><pre>UserWarning: this DataLoader will create 4 workers</pre></div>'),
+    'hash alt text': ('image alt', '<img alt="3f9a1c0d5e7b2a4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e.png" '
+                      'src="_images/3f9a1c0d5e7b2a4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e.png">'),
+    'no alt text': ('image alt', '<img src="_images/plot.png">'),
+    "fastai's name to a course page": ('library name link', "<p>fastai’s <a class=\"reference internal\" href=\"multilabel.html#accuracy_multi\">"
+                                       '<code class="docutils literal notranslate"><span class="pre">accuracy_multi</span></code></a></p>'),
+    "PyTorch's name to a course page": ('library name link', "<p>PyTorch's <a href=\"data.html#get_ctr\"><code>where</code></a></p>"),
 }
 
 @pytest.mark.parametrize('fault', list(STATIC_FAULTS))

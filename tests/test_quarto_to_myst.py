@@ -6,7 +6,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
 from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, anchors_of, cell_options, convert_callouts,
                             convert_heading_ids, convert_link_attrs, page_name, parse_attrs, parse_signature,
-                            pop_frontmatter, renumber_headings, rewrite_links, showdoc_markdown, sidebar_entries)
+                            pop_frontmatter, renumber_headings, rewrite_links, showdoc_markdown, sidebar_entries,
+                            add_image_alts, fastai_doc_url)
 
 SITE = 'https://fastai-ch6.github.io/fastai_ch6'
 PAGES = {'index.ipynb': 'index', '00_data.ipynb': 'data', '01_datablock.ipynb': 'datablock'}
@@ -160,6 +161,34 @@ def test_links_to_names_no_page_documents_become_plain_names():
     text = f'[`get_ctr`]({SITE}/data.html#get_ctr) and [`_fname_problem`]({SITE}/data.html#_fname_problem) and [a section](00_data.ipynb#nowhere)'
     assert rewrite_links(text, PAGES, SITE, anchors) == \
         '[`get_ctr`](data.ipynb#get_ctr) and `_fname_problem` and [a section](data.ipynb#nowhere)'   # prose links stay, for Sphinx to check
+
+def test_names_said_to_be_fastais_or_pytorchs_do_not_link_to_the_course():
+    pages = {**PAGES, '03_multilabel.ipynb': 'multilabel'}
+    link = f'[`accuracy_multi`]({SITE}/multilabel.html#accuracy_multi)'
+    assert rewrite_links(f"the course's {link}", pages, SITE) == "the course's [`accuracy_multi`](multilabel.ipynb#accuracy_multi)"
+    assert rewrite_links(f"fastai's {link}", pages, SITE) == "fastai's [`accuracy_multi`](https://docs.fast.ai/metrics.html#accuracy_multi)"
+    assert rewrite_links(f"fastai’s {link}", pages, SITE).startswith("fastai’s [`accuracy_multi`](https://docs.fast.ai/")
+    assert rewrite_links(f"PyTorch's [`where`]({SITE}/data.html#where)", pages, SITE) == "PyTorch's `where`"
+    assert rewrite_links(f"fastai's [`learn.export`]({SITE}/data.html#x)", pages, SITE) == "fastai's `learn.export`"   # not in fastai's index
+    assert fastai_doc_url('Learner.fine_tune').startswith('https://docs.fast.ai/callback.schedule.html#')
+
+def _img_out(): return {'output_type': 'display_data', 'data': {'image/png': 'iVBORw0KGgo=', 'text/plain': '<Figure>'}, 'metadata': {}}
+def _md(t): return {'cell_type': 'markdown', 'metadata': {}, 'source': t}
+
+def test_images_get_alt_text_from_their_title_or_the_text_above():
+    cells = [_md('## PASCAL VOC 2007'), _md('### The stand-in images\n\nSome text.'),
+             _md('A few stand-in images with their `labels`: more text.'),
+             {**_md('### read_labels_csv\n\n```python\ndef read_labels_csv(fname)\n```'), 'metadata': {'ch6_show_doc': True}},
+             code("ax.set_title(f'{p}/{f.name}')", [_img_out()]),
+             code("counts.plot.barh(title='images per class (400-row stand-in)')", [_img_out()]),
+             _md('## Only a heading'), code('show(y)', [_img_out()]), code('print(1)')]
+    add_image_alts(cells)
+    alt = lambda c: c['metadata'].get('mystnb', {}).get('image', {}).get('alt')
+    assert alt(cells[4]) == 'The stand-in images: A few stand-in images with their labels'   # not the show_doc, not the f-string
+    assert alt(cells[5]) == 'images per class (400-row stand-in)'
+    assert alt(cells[7]) == 'Only a heading' and alt(cells[8]) is None
+    assert add_image_alts([_md('Where `get_ctr` puts *the* frame_00003_rgb.jpg centre.'), code('x', [_img_out()])])[1][
+        'metadata']['mystnb']['image']['alt'] == 'Where get_ctr puts the frame_00003_rgb.jpg centre.'   # names keep their underscores
 
 def test_whole_notebook_with_show_doc_links():
     nb = {'cells': [code('#| echo: false\n#| output: asis\nshow_doc(f)',

@@ -164,11 +164,29 @@ def rewrite_links(text, pages, site_url, anchors=None):
         if site_url and path.startswith(site_url.rstrip('/') + '/'): path = path[len(site_url.rstrip('/')) + 1:]
         elif re.match(r'^[a-z][a-z0-9+.-]*:', path) or path.startswith('/'): return m.group(0)
         new = local(path, anchor) if path else None
+        lib = _OWNER.search(m.string[max(0, m.start()-40):m.start()])
+        if new is not None and lib and re.fullmatch(r'`[\w.]+(\(\))?`', m.group('text')):
+            # "fastai's `accuracy_multi`": nbdev linked the course's own name; link fastai's docs, or nothing
+            ext = fastai_doc_url(m.group('text').strip('`()')) if lib.group(1).lower() == 'fastai' else None
+            return f'[{m.group("text")}]({ext})' if ext else m.group('text')
         if new is not None and anchors is not None and anchor and re.fullmatch(r'`[\w.]+(\(\))?`', m.group('text')) \
                 and anchor.lower() not in anchors.get(new.split('.ipynb')[0], set()):
             return m.group('text')
         return m.group(0) if new is None else f'[{m.group("text")}]({new})'
     return re.sub(r'\[(?P<text>[^\]\[]*)\]\((?P<url>[^)\s]+)\)', md_link, text)
+
+# A name said to be fastai's or PyTorch's, right before its link: "fastai's `accuracy_multi`", "PyTorch’s `where`"
+_OWNER = re.compile(r"\b(fastai|PyTorch|torch)(?:['’]s)\s*$", re.I)
+
+def fastai_doc_url(name):
+    "The docs.fast.ai page of fastai's `name` (`accuracy_multi`, `Learner.fine_tune`), from fastai's nbdev index; None if unknown."
+    try: from fastai._modidx import d
+    except ImportError: return None
+    host = d.get('settings', {}).get('doc_host', 'https://docs.fast.ai').rstrip('/')
+    base = d.get('settings', {}).get('doc_baseurl', '/').strip('/')
+    hits = sorted((k.count('.'), page) for syms in d.get('syms', {}).values() for k, (page, _) in syms.items()
+                  if k.endswith('.' + name) and page)
+    return f"{host}/{base + '/' if base else ''}{hits[0][1]}" if hits else None
 
 def adapt_markdown(text, pages, site_url, anchors=None):
     "One markdown cell's text, adapted (see the module docstring)."
@@ -334,7 +352,8 @@ def adapt_code_cell(cell, info=None):
     opts, body = cell_options(src(cell))
     if opts.get('include') == 'false': return []
     if opts.get('output') == 'asis' and (md := _md_output(cell)) is not None:
-        return [md_cell(showdoc_markdown(md, info) if opts.get('echo') == 'false' else f'```python\n{body}\n```\n\n{md}')]
+        if opts.get('echo') != 'false': return [md_cell(f'```python\n{body}\n```\n\n{md}')]
+        return [{**md_cell(showdoc_markdown(md, info)), 'metadata': {'ch6_show_doc': True}}]
     cell = {**cell, 'source': body, 'metadata': dict(cell.get('metadata', {}))}
     tags = list(cell['metadata'].get('tags', []))
     if opts.get('echo') == 'false': tags.append('remove-input')
@@ -381,6 +400,40 @@ def renumber_headings(cells):
         if new: c['source'] = ''.join(new) + text[last:]
     return cells
 
+_TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?(['"])(.+?)\1""")
+
+def _plain(md):
+    "Markdown as one line of plain text: links, code marks, emphasis and math markers removed."
+    t = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', md)
+    t = re.sub(r'\$+[^$]*\$+', '', t)
+    t = re.sub(r'`([^`]*)`', r'\1', t)
+    t = re.sub(r'\*{1,3}([^*]+)\*{1,3}', r'\1', t)
+    t = re.sub(r'(?<!\w)_{1,2}([^_]+)_{1,2}(?!\w)', r'\1', t)
+    return re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', '', t)).strip()
+
+def image_alt(cells, i):
+    """Alt text for the images output by code cell `i`: the figure's own title in the code (a literal `title=`,
+    `set_title`, `suptitle`), else the nearest heading above with the first sentence of the text just before the cell."""
+    if (m := _TITLE.search(src(cells[i]))) and '{' not in m.group(2): return _plain(m.group(2))[:150]   # not an f-string's
+    heading = sentence = ''
+    for c in reversed(cells[:i]):
+        if c['cell_type'] != 'markdown' or c.get('metadata', {}).get('ch6_show_doc'): continue   # a function's docs say nothing of the figure
+        hs = _headings(src(c))
+        body = src(c)[hs[-1][1]:] if hs else src(c)
+        if not sentence and not heading and (b := _plain(body)):
+            sentence = re.split(r'(?<=[.!?:])\s', b)[0].rstrip(':')
+        if hs: heading = _plain(hs[-1][3]); break
+    alt = f'{heading}: {sentence}' if heading and sentence else heading or sentence or 'figure'
+    return alt if len(alt) <= 150 else alt[:147].rsplit(' ', 1)[0] + '…'
+
+def add_image_alts(cells):
+    "Give every code cell with an image output its alt text (MyST-NB's cell metadata `mystnb.image.alt`)."
+    for i, c in enumerate(cells):
+        if c['cell_type'] == 'code' and any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {})):
+            meta = c.setdefault('metadata', {}).setdefault('mystnb', {}).setdefault('image', {})
+            meta.setdefault('alt', image_alt(cells, i))
+    return cells
+
 def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
     """Return (front matter, adapted notebook) for a notebook from `_proc/`. `info(name)` may describe a documented
     object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents."""
@@ -394,6 +447,7 @@ def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
                       for o in adapt_code_cell(c, info)]
         # raw cells are for other output formats; Quarto's HTML output leaves them out
     renumber_headings(cells)
+    add_image_alts(cells)
     meta = {k: v for k, v in nb.get('metadata', {}).items() if k not in ('widgets', 'jupytext')}
     nb['metadata'] = {**meta, **KERNEL_META}
     nb['cells'] = cells

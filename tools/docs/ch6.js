@@ -13,3 +13,26 @@ document.addEventListener('DOMContentLoaded', () => {
     return el ? el.textContent.replace(/\s+/g, ' ').trim() : '';
   };
 });
+
+/* Opened from file://, the browser refuses the fetch() with which Sphinx's search reads each page for its snippet.
+   There the pages' text comes from _static/ch6-pagetext.js (written by ch6_site.py), loaded as a script, which a
+   file:// page may do. */
+if (location.protocol === 'file:') {
+  const root = new URL(document.documentElement.dataset.content_root || './', document.baseURI).href;
+  let loaded = null;
+  const loadTexts = () => loaded || (loaded = new Promise(done => {
+    const s = document.createElement('script');
+    s.src = root + '_static/ch6-pagetext.js'; s.onload = s.onerror = done;
+    document.head.appendChild(s);
+  }));
+  const realFetch = window.fetch.bind(window);
+  window.fetch = (resource, options) => {
+    const u = new URL(typeof resource === 'string' ? resource : resource.url, document.baseURI);
+    if (u.protocol !== 'file:' || !u.href.startsWith(root) || !u.pathname.endsWith('.html')) return realFetch(resource, options);
+    const page = u.href.slice(root.length).split(/[?#]/)[0];
+    return loadTexts().then(() => {
+      const text = (window.CH6_PAGE_TEXT || {})[page];
+      return text === undefined ? realFetch(resource, options) : new Response(text, {headers: {'Content-Type': 'text/html'}});
+    });
+  };
+}

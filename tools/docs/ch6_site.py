@@ -4,6 +4,8 @@
   `open-graph: true` and `twitter-card: true`: the page's own title and description (from the notebook's front
   matter, kept by tools/build_docs.py in the notebook's `ch6_page` metadata), else the site's (settings.ini).
 - A copy button on every code block: sphinx-copybutton where it is installed, else ch6-copybutton.js (same class).
+- `_static/ch6-pagetext.js`: each page's text without the theme's chrome or TeX, by section, for search snippets
+  when the site is opened from `file://`, where the browser refuses the `fetch` Sphinx's search uses (tools/docs/ch6.js).
 """
 import html, importlib.util, json
 from pathlib import Path
@@ -32,7 +34,44 @@ def add_meta(app, pagename, templatename, context, doctree):
     context['metatags'] = context.get('metatags', '') + ''.join(
         f'\n<meta {k}="{v}" content="{html.escape(c, quote=True)}" />' for k, v, c in tags if c)
 
+# Elements that are no part of a page's text: the theme's buttons and navigation, TeX, the lesson links.
+CHROME = ['.headerlink', 'script', 'style', 'button', 'nav', '.bd-header-article', '.header-article-items',
+          '.theme-switch-button', '.prev-next-area', '.bd-footer-article', '.bd-sidebar-secondary',
+          '.ch6-lesson-links', '.ch6-offline-note', '.math', 'mjx-container', '.copybtn']
+
+def _sections(el):
+    "Simplified HTML of `el`: its own text, then its `<section id>`s, nested, so snippets can start at an anchor."
+    from bs4 import Tag
+    own, subs = [], []
+    for ch in el.children:
+        if isinstance(ch, Tag) and ch.name == 'section': subs.append(ch)
+        elif isinstance(ch, Tag): own.append(ch.get_text(' '))
+        else: own.append(str(ch))
+    text = html.escape(' '.join(' '.join(own).split()), quote=False)
+    return text + ''.join(f'<section id="{html.escape(s.get("id", ""), quote=True)}">{_sections(s)}</section>' for s in subs)
+
+def page_texts(outdir):
+    "{page file name: simplified HTML of its article} for every HTML page of the built site."
+    from bs4 import BeautifulSoup
+    out = {}
+    for f in sorted(Path(outdir).rglob('*.html')):
+        rel = f.relative_to(outdir).as_posix()
+        if rel in ('search.html', 'genindex.html') or rel.startswith('_'): continue
+        soup = BeautifulSoup(f.read_text(encoding='utf-8'), 'html.parser')
+        art = soup.select_one('[role="main"] article') or soup.select_one('[role="main"]')
+        if art is None: continue
+        for q in CHROME:
+            for e in art.select(q): e.decompose()
+        out[rel] = f'<div role="main"><article>{_sections(art)}</article></div>'
+    return out
+
+def write_page_texts(app, exc):
+    if exc is not None or app.builder.format != 'html': return
+    js = 'window.CH6_PAGE_TEXT = ' + json.dumps(page_texts(app.outdir), ensure_ascii=False) + ';\n'
+    (Path(app.outdir)/'_static'/'ch6-pagetext.js').write_text(js, encoding='utf-8')
+
 def setup(app):
+    app.connect('build-finished', write_page_texts)
     app.add_config_value('ch6_description', '', 'html')
     app.add_config_value('ch6_open_graph', True, 'html')
     app.add_config_value('ch6_twitter_card', True, 'html')

@@ -13,7 +13,12 @@ OPTION_LINE = re.compile(r'^\s*#\|\s*[\w-]+', re.M)                       # nbde
 RAW_TEX = re.compile(r'\$\$|\$[^$\s][^$\n]*?[^$\s\\]\$|\$[^$\s]\$|\\\(|\\\)|\\\[|\\\]|\\(?:frac|sum|sigma|mathrm|log)\b')
 QUARTO = re.compile(r'^\s*:::|\{\.callout-|\{target=|\{#sec-|\{\.column-', re.M)
 WARNING = re.compile(r'\b[A-Z]\w*Warning\b|^\s*warn(?:ing)?s?\.warn\(|^Warning:', re.M)
-KINDS = ('machine path', 'cell option', 'raw TeX', 'notebook link', 'Quarto fence', 'Python warning')
+KINDS = ('machine path', 'cell option', 'raw TeX', 'notebook link', 'Quarto fence', 'Python warning', 'image alt',
+         'library name link')
+# An image's alt text that says nothing: empty, or the file name MyST-NB gives an output (a hash)
+HASH_NAME = re.compile(r'^\s*(?:[0-9a-f]{16,}(?:\.\w+)?|image|figure)?\s*$', re.I)
+# "fastai's `accuracy_multi`", "PyTorch's `where`": the text right before a link that names a library's own function
+LIBRARY_OWNER = re.compile(r"\b(?:fastai|PyTorch|torch)['’]s\s*$", re.I)
 
 def _main(soup):
     return soup.select_one('main article') or soup.select_one('main') or soup
@@ -39,6 +44,15 @@ def static_problems(html, page='page'):
         if not (download or external): add('notebook link', f'href="{h}" ({a.get_text()})')
     for m in re.finditer(r'\]\([^)\s]*\.ipynb', text): add('notebook link', text[max(0, m.start()-40):m.end()+20])
     for m in QUARTO.finditer(text): add('Quarto fence', text[m.start():m.start()+80])
+    for img in main.select('img'):
+        alt = img.get('alt')
+        if alt is None or HASH_NAME.match(alt) or alt.strip() == img.get('src', '').rsplit('/', 1)[-1]:
+            add('image alt', f'<img src="{img.get("src", "")[-60:]}" alt="{alt}">')
+    for a in main.select('a[href]'):
+        prev = a.previous_sibling
+        if re.match(r'^[a-z][a-z0-9+.-]*:', a['href']) or not isinstance(prev, str): continue
+        if LIBRARY_OWNER.search(prev):
+            add('library name link', f'{prev[-30:]}<a href="{a["href"]}">{a.get_text()}</a> (a fastai or PyTorch name linked to this site)')
     for o in main.select('div.cell_output, div.output'):
         ot = o.get_text('\n')
         for m in WARNING.finditer(ot): add('Python warning', ot[max(0, m.start()-80):m.end()+80])
