@@ -381,6 +381,18 @@ def test_each_lesson_links_colab_its_notebook_and_source(site):
         if 'FASTAI_CH6_DATA=synthetic' not in html: bad.append(f'{page}: no note on running offline')
     assert not bad, '\n'.join(bad)
 
+def test_each_functions_docs_link_the_notebook_that_teaches_it(site):
+    "Every show_doc's `source` link (the generated module) has a `notebook` link beside it, to the lesson's notebook."
+    bad, n = [], 0
+    for nb in site['nbs']:
+        page = _page_of(site, nb)
+        if page not in site['pages']: continue
+        for m in re.finditer(r'>source</a>(<a [^>]*>notebook</a>)?', _page_html(page)):
+            n += 1
+            if not m.group(1) or not re.search(rf'href="https://github\.com/[^"]+/blob/[^"]+/{re.escape(nb)}"', m.group(1)):
+                bad.append(f'{page}: a function documented without a link to {nb}')
+    assert n and not bad, '\n'.join(bad)
+
 SHOWDOC_H2 = re.compile(r'<h2>(.*?)<a class="headerlink"[^>]*>#</a></h2>\s*(?:<p><a [^>]*>source</a></p>\s*)?'
                         r'<div class="highlight-python[^"]*"><div class="highlight"><pre><span></span><span class="k">(?:def|class)</span>')
 

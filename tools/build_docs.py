@@ -7,7 +7,8 @@
 3. tools/quarto_to_myst.py adapts each processed notebook for MyST-NB; they are staged in
    build/docs_src/ under the page names Quarto would give them, in the order of nbs/sidebar.yml
    (notebooks missing from it follow in file-name order). Each lesson gets "Open in Colab",
-   "Download notebook" (the notebook itself, copied into the site under notebooks/) and "Source" links.
+   "Download notebook" (the notebook itself, copied into the site under notebooks/) and "Source" links;
+   each function's docs a "notebook" link, to the lesson notebook that defines it, beside "source".
 4. Sphinx (myst-nb, sphinx-book-theme) renders them into `_docs/`; any warning is an error.
 5. A stamp, `_docs/.build-stamp.json`, records what the site was built from (a hash of the sources
    and of the installed packages' versions), so that tests rebuild it when either changes.
@@ -141,6 +142,17 @@ def lesson_links(nb_name, cfg):
             f'<p class="ch6-offline-note">Offline, the notebook runs on the course\'s stand-in datasets: '
             f'<code>FASTAI_CH6_DATA=synthetic jupyter lab</code>.</p>\n')
 
+def link_notebook_from_docs(nb, nb_name, cfg):
+    """Beside each function's `source` link (the generated module, as nbdev links it), a `notebook` link to the lesson
+    notebook that defines and teaches it, the real source: `fastai_ch6/*.py` is generated from it."""
+    url = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}/{cfg.nbs_path.name}/{nb_name}"
+    link = (f'<a href="{url}" target="_blank" rel="noopener" class="ch6-notebook-link" '
+            'style="float:right; font-size:smaller; margin-right:.8em">notebook</a>')
+    for c in nb['cells']:
+        if c.get('metadata', {}).get('ch6_show_doc'):
+            c['source'] = re.sub(r'(<a [^>]*>source</a>)', lambda m: m.group(1) + link, c['source'], count=1)
+    return nb
+
 def favicon_ico(svg_dest):
     "A 32x32 favicon.ico beside the SVG one, for browsers that ask for /favicon.ico."
     from PIL import Image, ImageDraw
@@ -166,6 +178,7 @@ def stage(proc, nbs_path, cfg):
     for n in order:
         fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors)
         nb['metadata']['ch6_page'] = {k: fm[k] for k in ('title', 'description') if fm.get(k)}
+        link_notebook_from_docs(nb, n, cfg)
         if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages)), 'id': 'toctree'})
         else:
             at = 1 if nb['cells'] and nb['cells'][0]['source'].startswith('# ') else 0
