@@ -39,16 +39,18 @@ CHROME = ['.headerlink', 'script', 'style', 'button', 'nav', '.bd-header-article
           '.theme-switch-button', '.prev-next-area', '.bd-footer-article', '.bd-sidebar-secondary',
           '.ch6-lesson-links', '.ch6-offline-note', '.math', 'mjx-container', '.copybtn']
 
+BLOCKS = ['p', 'pre', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'tr', 'td', 'th', 'dt', 'dd', 'br', 'table']
+
 def _sections(el):
     "Simplified HTML of `el`: its own text, then its `<section id>`s, nested, so snippets can start at an anchor."
     from bs4 import Tag
     own, subs = [], []
     for ch in el.children:
         if isinstance(ch, Tag) and ch.name == 'section': subs.append(ch)
-        elif isinstance(ch, Tag): own.append(ch.get_text(' '))
+        elif isinstance(ch, Tag): own.append(ch.get_text(''))     # code tokens stay together: `im.shape`, not `im . shape`
         else: own.append(str(ch))
     text = html.escape(' '.join(' '.join(own).split()), quote=False)
-    return text + ''.join(f'<section id="{html.escape(s.get("id", ""), quote=True)}">{_sections(s)}</section>' for s in subs)
+    return text + ''.join(f' <section id="{html.escape(s.get("id", ""), quote=True)}">{_sections(s)} </section>' for s in subs)
 
 def page_texts(outdir):
     "{page file name: simplified HTML of its article} for every HTML page of the built site."
@@ -62,6 +64,7 @@ def page_texts(outdir):
         if art is None: continue
         for q in CHROME:
             for e in art.select(q): e.decompose()
+        for e in art.find_all(BLOCKS): e.append(' ')          # words of two blocks stay apart
         out[rel] = f'<div role="main"><article>{_sections(art)}</article></div>'
     return out
 
