@@ -5,8 +5,10 @@ and the same installed packages (the build's stamp, `_docs/.build-stamp.json`; D
 serves `_docs/` on 127.0.0.1, and opens every page: title, images loaded, MathJax typeset, sidebar in reading
 order, search, links, not one request leaving the machine, not one 404 (the favicon included). Then what a reader
 must never see (tools/docs/site_checks.py): machine paths, `#|` option lines, raw TeX, links to `.ipynb` files,
-Quarto fences, Python warnings in outputs, anything that scrolls sideways at 1280 px, a code block without a copy
-button. Each of those checks is shown to fail on a copy of a built page with its fault injected.
+Quarto fences, Python warnings in outputs, images without meaningful alt text, a fastai or PyTorch name linked to
+the course's own function, anything that scrolls sideways at 1280 px, a figure shrunk below 70% of its size, a code
+block without a copy button. Each of those checks is shown to fail on a copy of a built page with its fault injected.
+Search is also checked from file://, where the browser refuses Sphinx's fetch() of the pages.
 Screenshots of the front page and the first lesson go to artifacts/.
 Without Chromium the browser tests are skipped, with the reason; under CI (`CI` set) they fail instead.
 """
@@ -261,7 +263,7 @@ def _kind_param(kind):
 def test_pages_show_nothing_of_the_build(static_report, kind):
     assert not static_report[kind], '\n'.join(static_report[kind])
 
-BROWSER_KINDS = ('overflow', 'copy button', 'favicon')
+BROWSER_KINDS = ('overflow', 'copy button', 'figure scale', 'favicon')
 
 @pytest.fixture(scope='session')
 def browser_report(site, server, browser):
@@ -283,7 +285,7 @@ def _typeset(pg):
 
 @needs_chromium
 @pytest.mark.parametrize('kind', [_kind_param(k) for k in BROWSER_KINDS])
-def test_pages_fit_1280px_have_copy_buttons_and_a_favicon(browser_report, kind):
+def test_pages_fit_1280px_have_copy_buttons_readable_figures_and_a_favicon(browser_report, kind):
     assert not browser_report[kind], '\n'.join(browser_report[kind])
 
 # --- each check fails on its fault ------------------------------------------------------------------------------
@@ -344,6 +346,8 @@ BROWSER_FAULTS = {   # fault name: (kind reported, page edit, files missing from
     'no copy button': ('copy button', lambda h: re.sub(r'<script[^>]*(copybutton)[^>]*></script>', '', h), ()),
     'favicon 404': ('favicon', lambda h: re.sub(r'(<link[^>]*rel="icon"[^>]*href=")[^"]*', r'\1_static/no-such-favicon.svg', h),
                     ('favicon.ico',)),
+    'figure shrunk to 58%': ('figure scale', lambda h: _inject(h, '<img alt="a wide plot" style="width:690px" src="data:image/svg+xml,'
+                             "%3Csvg xmlns='http://www.w3.org/2000/svg' width='1190' height='40'/%3E\">"), ()),
     'resource 404': ('404', lambda h: _inject(h, '<img src="_static/no-such-picture.png" alt="gone">'), ()),
 }
 

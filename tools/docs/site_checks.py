@@ -74,12 +74,20 @@ OVERFLOW_JS = """() => {
 COPY_JS = """() => [...document.querySelectorAll('main div.highlight')]
   .filter(d => !d.parentElement.classList.contains('output') && !d.querySelector('button.copybtn'))
   .map(d => d.innerText.slice(0, 70).replace(/\\s+/g, ' '))"""
+# Figures: a plot saved wider than the text column is shown scaled down, and its titles and labels with it (a
+# 1190-px matplotlib figure shown at 58% has 5-px titles). Below this scale a figure is too small to read.
+MIN_FIGURE_SCALE = 0.7
+SCALE_JS = """() => [...document.querySelectorAll('main article img')].filter(i => i.naturalWidth > 0)
+  .map(i => [i.naturalWidth, i.getBoundingClientRect().width, (i.alt || i.getAttribute('src') || '').slice(0, 70)])"""
 ICON_JS = """() => [[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href), new URL('favicon.ico', document.baseURI).href]"""
 
 def browser_problems(pg, page='page'):
-    "[(kind, message)] for a page open in Playwright at 1280 px: overflow, copy buttons, favicon."
+    "[(kind, message)] for a page open in Playwright at 1280 px: overflow, copy buttons, figures shrunk unreadably, favicon."
     out = [('overflow', f'{page}: overflows at {pg.viewport_size["width"]} px: {m}') for m in pg.evaluate(OVERFLOW_JS)]
     out += [('copy button', f'{page}: code block without a copy button: {m!r}') for m in pg.evaluate(COPY_JS)]
+    out += [('figure scale', f'{page}: a {w}-px figure shown {shown:.0f} px wide ({shown/w:.0%}): make it at most '
+             f'{shown/MIN_FIGURE_SCALE:.0f} px (a smaller figsize) or its fonts larger: {alt!r}')
+            for w, shown, alt in pg.evaluate(SCALE_JS) if shown < MIN_FIGURE_SCALE*w]
     # the icons, fetched outside the page: Chromium does not let Playwright route a page's own favicon.ico request
     links, ico = pg.evaluate(ICON_JS)
     if not links: out.append(('favicon', f'{page}: no <link rel=icon>: browsers ask for /favicon.ico'))
