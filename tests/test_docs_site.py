@@ -319,6 +319,7 @@ STATIC_FAULTS = {   # fault name: (kind the checks must report, HTML injected in
     'no alt text': ('image alt', '<img src="_images/plot.png">'),
     "fastai's name to a course page": ('library name link', "<p>fastai’s <a class=\"reference internal\" href=\"multilabel.html#accuracy_multi\">"
                                        '<code class="docutils literal notranslate"><span class="pre">accuracy_multi</span></code></a></p>'),
+    'progress bar': ('progress bar', '<div class="cell_output"><div><progress max="4" value="1"></progress> 25.00% [1/4 00:00&lt;00:00]</div></div>'),
     "PyTorch's name to a course page": ('library name link', "<p>PyTorch's <a href=\"data.html#get_ctr\"><code>where</code></a></p>"),
 }
 

@@ -7,7 +7,7 @@ sys.path.insert(0, str(ROOT/'tools'))
 from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, anchors_of, cell_options, convert_callouts,
                             convert_heading_ids, convert_link_attrs, page_name, parse_attrs, parse_signature,
                             pop_frontmatter, renumber_headings, rewrite_links, showdoc_markdown, sidebar_entries,
-                            add_image_alts, fastai_doc_url)
+                            add_image_alts, fastai_doc_url, drop_progress_bars)
 
 SITE = 'https://fastai-ch6.github.io/fastai_ch6'
 PAGES = {'index.ipynb': 'index', '00_data.ipynb': 'data', '01_datablock.ipynb': 'datablock'}
@@ -189,6 +189,20 @@ def test_images_get_alt_text_from_their_title_or_the_text_above():
     assert alt(cells[7]) == 'Only a heading' and alt(cells[8]) is None
     assert add_image_alts([_md('Where `get_ctr` puts *the* frame_00003_rgb.jpg centre.'), code('x', [_img_out()])])[1][
         'metadata']['mystnb']['image']['alt'] == 'Where get_ctr puts the frame_00003_rgb.jpg centre.'   # names keep their underscores
+
+def _html(h): return {'output_type': 'display_data', 'data': {'text/html': h, 'text/plain': '<IPython.core.display.HTML object>'}, 'metadata': {}}
+
+def test_progress_bars_are_dropped_and_metrics_tables_kept():
+    style = _html('\n<style>\n    progress { appearance: none; }\n    table.fastprogress { border-collapse: collapse; }\n</style>\n')
+    table = '<div><table class="fastprogress"><tr><td>0</td><td>0.88</td></tr></table></div>'
+    run = _html(f'<div><div><progress max="4" value="1"></progress> 25.00% [1/4 00:00&lt;00:00]</div>{table}'
+                '<div><progress max="4" value="4"></progress> 100.00% [4/4 00:00&lt;00:00... 0.8787]</div></div>')
+    bar = _html('<div><progress max="40" value="40"></progress> 100.00% [40/40 00:01&lt;00:00]</div>')
+    plot = {'output_type': 'display_data', 'data': {'image/png': 'iVBOR'}, 'metadata': {}}
+    out = drop_progress_bars([style, run, bar, _html('<table class="dataframe"></table>'), plot])
+    assert [o['data'].get('text/html', 'png') for o in out] == [f'<div>{table}</div>', '<table class="dataframe"></table>', 'png']
+    [c] = adapt_code_cell(code('learn.fit(1)', [bar, _html(table)]))
+    assert [o['data']['text/html'] for o in c['outputs']] == [table]
 
 def test_whole_notebook_with_show_doc_links():
     nb = {'cells': [code('#| echo: false\n#| output: asis\nshow_doc(f)',

@@ -347,9 +347,25 @@ def showdoc_markdown(text, info=None):
     if tables and tables[0]: text = text.rstrip() + '\n\n' + tables[0]     # after the docstring, as docs.fast.ai
     return text   # myst_heading_anchors gives the heading Quarto's id (`get_ctr`, `dataformaterror`)
 
+_BAR = re.compile(r'<div>\s*<progress[^>]*>\s*</progress>[^<]*</div>|<progress[^>]*>\s*</progress>[^<]*', re.S)
+_BAR_STYLE = re.compile(r'<style>(?:(?!</style>).)*\bprogress\s*\{(?:(?!</style>).)*</style>', re.S)
+
+def drop_progress_bars(outputs):
+    """Outputs without fastprogress's bars: a saved bar is a frozen moment of a run (two of them, at 25% and 100%, for
+    one `fit`), and its stylesheet is an output of its own. A metrics table stays; an output left empty goes."""
+    out = []
+    for o in outputs:
+        h = o.get('data', {}).get('text/html')
+        if h is None: out.append(o); continue
+        h = _BAR_STYLE.sub('', _BAR.sub('', src({'source': h})))
+        if not re.sub(r'</?div>|\s', '', h): continue
+        out.append({**o, 'data': {**o['data'], 'text/html': h}})
+    return out
+
 def adapt_code_cell(cell, info=None):
     "A list of cells (empty, one, or a markdown cell) that show what Quarto shows for this code cell."
     opts, body = cell_options(src(cell))
+    cell = {**cell, 'outputs': drop_progress_bars(cell.get('outputs', []))} if cell.get('outputs') else cell
     if opts.get('include') == 'false': return []
     if opts.get('output') == 'asis' and (md := _md_output(cell)) is not None:
         if opts.get('echo') != 'false': return [md_cell(f'```python\n{body}\n```\n\n{md}')]

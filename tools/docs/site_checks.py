@@ -14,7 +14,7 @@ RAW_TEX = re.compile(r'\$\$|\$[^$\s][^$\n]*?[^$\s\\]\$|\$[^$\s]\$|\\\(|\\\)|\\\[
 QUARTO = re.compile(r'^\s*:::|\{\.callout-|\{target=|\{#sec-|\{\.column-', re.M)
 WARNING = re.compile(r'\b[A-Z]\w*Warning\b|^\s*warn(?:ing)?s?\.warn\(|^Warning:', re.M)
 KINDS = ('machine path', 'cell option', 'raw TeX', 'notebook link', 'Quarto fence', 'Python warning', 'image alt',
-         'library name link')
+         'library name link', 'progress bar')
 # An image's alt text that says nothing: empty, or the file name MyST-NB gives an output (a hash)
 HASH_NAME = re.compile(r'^\s*(?:[0-9a-f]{16,}(?:\.\w+)?|image|figure)?\s*$', re.I)
 # "fastai's `accuracy_multi`", "PyTorch's `where`": the text right before a link that names a library's own function
@@ -53,6 +53,7 @@ def static_problems(html, page='page'):
         if re.match(r'^[a-z][a-z0-9+.-]*:', a['href']) or not isinstance(prev, str): continue
         if LIBRARY_OWNER.search(prev):
             add('library name link', f'{prev[-30:]}<a href="{a["href"]}">{a.get_text()}</a> (a fastai or PyTorch name linked to this site)')
+    for b in main.select('progress'): add('progress bar', f'{b} {b.next_sibling or ""}'[:120])   # a frozen moment of a run
     for o in main.select('div.cell_output, div.output'):
         ot = o.get_text('\n')
         for m in WARNING.finditer(ot): add('Python warning', ot[max(0, m.start()-80):m.end()+80])
