@@ -349,6 +349,8 @@ BROWSER_FAULTS = {   # fault name: (kind reported, page edit, files missing from
                     ('favicon.ico',)),
     'figure shrunk to 58%': ('figure scale', lambda h: _inject(h, '<img alt="a wide plot" style="width:690px" src="data:image/svg+xml,'
                              "%3Csvg xmlns='http://www.w3.org/2000/svg' width='1190' height='40'/%3E\">"), ()),
+    'declared width shrunk': ('figure scale', lambda h: _inject(h, '<img alt="a wide plot" width="1190" style="width:690px" '
+                              "src=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='2380' height='80'/%3E\">"), ()),
     'resource 404': ('404', lambda h: _inject(h, '<img src="_static/no-such-picture.png" alt="gone">'), ()),
 }
 

@@ -78,8 +78,11 @@ COPY_JS = """() => [...document.querySelectorAll('main div.highlight')]
 # Figures: a plot saved wider than the text column is shown scaled down, and its titles and labels with it (a
 # 1190-px matplotlib figure shown at 58% has 5-px titles). Below this scale a figure is too small to read.
 MIN_FIGURE_SCALE = 0.7
+# The size a figure is meant to have: its `width` attribute where the notebook gave one (a retina figure saved at
+# twice its size declares its size in CSS pixels), else its size in pixels.
 SCALE_JS = """() => [...document.querySelectorAll('main article img')].filter(i => i.naturalWidth > 0)
-  .map(i => [i.naturalWidth, i.getBoundingClientRect().width, (i.alt || i.getAttribute('src') || '').slice(0, 70)])"""
+  .map(i => [parseFloat(i.getAttribute('width')) || i.naturalWidth, i.getBoundingClientRect().width,
+             (i.alt || i.getAttribute('src') || '').slice(0, 70)])"""
 ICON_JS = """() => [[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href), new URL('favicon.ico', document.baseURI).href]"""
 
 def browser_problems(pg, page='page'):
