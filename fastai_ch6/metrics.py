@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from fastai.vision.all import Learner, AccumMetric, ConvLayer, set_seed, vision_learner
+from fastai.vision.all import Learner, AccumMetric, ConvLayer, set_seed
 
 from .data import cache_dir
 from .losses import BinaryCrossEntropy, _plain
@@ -100,17 +100,12 @@ def f1_multi(inp:Tensor, # predictions: logits if `sigmoid`, else probabilities
     return f1.mean() if average == 'macro' else f1
 
 # %% ../nbs/03_multilabel.ipynb #a271a515
-class _Named(AccumMetric):
-    "An `AccumMetric` over whole-set predictions, shown under `name`."
-    def __init__(self, func, name): super().__init__(func, flatten=False); self._name = name
-    @property
-    def name(self): return self._name
-
 def multilabel_metrics(thresh:float=0.5, # threshold of accuracy and F1, on probabilities
                       )->list:
     "Metrics for a multi-label `Learner`: `accuracy_multi` at `thresh`, macro mAP and macro F1 over the whole validation set."
     if not 0 <= thresh <= 1: raise ValueError(f"thresh={thresh} is outside [0, 1]; a threshold applies to probabilities.")
-    return [partial(accuracy_multi, thresh=thresh), _Named(mean_average_precision, 'mAP'), _Named(partial(f1_multi, thresh=thresh), 'F1')]
+    return [partial(accuracy_multi, thresh=thresh), AccumMetric(mean_average_precision, flatten=False, name='mAP'),
+            AccumMetric(partial(f1_multi, thresh=thresh), flatten=False, name='F1')]
 
 # %% ../nbs/03_multilabel.ipynb #91df9c5d
 def small_cnn(n_out:int=20, # number of classes
@@ -122,7 +117,7 @@ def small_cnn(n_out:int=20, # number of classes
     for nf_ in nf: layers.append(ConvLayer(ni, nf_, ks=3, stride=2)); ni = nf_
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(p), nn.Linear(ni, n_out))
 
-# %% ../nbs/03_multilabel.ipynb #0f88f451
+# %% ../nbs/03_multilabel.ipynb #cbb2b0cf
 import contextlib
 
 @contextlib.contextmanager
@@ -134,6 +129,8 @@ def torch_threads(n:int|None, # threads for torch's CPU kernels; `None` leaves t
     try: yield
     finally: torch.set_num_threads(old)
 
+
+# %% ../nbs/03_multilabel.ipynb #0f88f451
 def _weights_file(**settings):
     key = hashlib.md5(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
     return cache_dir()/'models'/f"small_cnn-{key}.pth"
@@ -156,7 +153,7 @@ def train_pascal(epochs:int=10, # epochs of one-cycle training
     learn = Learner(dls, small_cnn(len(dls.vocab)), loss_func=BinaryCrossEntropy(thresh), metrics=multilabel_metrics(thresh))
     f = _weights_file(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, seed=seed, path=dls.path, n=len(dls.train_ds))
     if cache and not retrain and f.is_file():
-        learn.model.load_state_dict(torch.load(f))
+        learn.model.load_state_dict(torch.load(f, weights_only=True))   # tensors only: no pickled code runs
         return learn
     with torch_threads(threads): learn.fit_one_cycle(epochs, lr)
     if cache:
