@@ -6,13 +6,13 @@
 __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'OutputError', 'OutputExists', 'prepare_out', 'output_lock',
            'atomic_write', 'global_epoch', 'EpochCheckpoint', 'load_checkpoint', 'task_defaults', 'check_options',
            'default_data', 'unreadable_image', 'check_data', 'WeightsUnavailable', 'resolve_arch', 'task_dls',
-           'task_learner', 'MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite', 'EpochLines',
-           'fine_tune_from', 'train_task', 'multilabel_scores', 'regression_scores', 'save_weights', 'load_weights',
-           'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions', 'predictions_json', 'evaluate',
-           'run_demo']
+           'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite',
+           'EpochLines', 'fine_tune_from', 'train_task', 'multilabel_scores', 'regression_scores', 'save_weights',
+           'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions',
+           'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #bb6d5ea4
-import os, io, sys, json, math, time, pickle, signal, argparse, warnings, shutil, uuid, contextlib, tempfile
+import os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -246,15 +246,23 @@ def task_learner(task:str, # 'multilabel' or 'regression'
     return _learner_for(task, task_dls(task, data, size, bs, seed, n_items), arch, pretrained, seed)
 
 
-# %% ../nbs/06_train.ipynb #4ac0d659
-@patch
-def _broadcast(self:DistributedDL, t, rank):
+# %% ../nbs/06_train.ipynb #2fe7d5cc
+def _cpu_broadcast(self:DistributedDL, t, rank):
     "Broadcast the list `t` from `rank` to every process: on the GPU for nccl, on the CPU for gloo."
     t = LongTensor(t)
     if torch.distributed.get_backend() == 'nccl': t = t.cuda()
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
+@contextlib.contextmanager
+def cpu_broadcast():
+    "Inside the block, `DistributedDL` shares its shuffled order on the CPU under gloo; afterwards fastai's own method is back."
+    old = DistributedDL._broadcast
+    DistributedDL._broadcast = _cpu_broadcast
+    try: yield
+    finally: DistributedDL._broadcast = old
+
+# %% ../nbs/06_train.ipynb #4ac0d659
 class MetricsCSV(Callback):
     "Write one CSV row per completed epoch (atomically); on resume keep the rows of the epochs before `start_epoch`."
     order = Recorder.order + 1
@@ -345,6 +353,11 @@ def _export(learn, fname):
     atomic_write(fname, lambda p: learn.export(p.name))
 
 # %% ../nbs/06_train.ipynb #aa5a39e3
+@contextlib.contextmanager
+def _distributed(learn, gpu):
+    "Train on several processes: fastai's `distrib_ctx` (gloo and no SyncBatchNorm on CPUs, where it only runs on GPUs), with `cpu_broadcast`."
+    with cpu_broadcast(), learn.distrib_ctx(sync_bn=gpu, cpu=not gpu): yield
+
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
@@ -427,7 +440,7 @@ def _train(data, out, config, arch, resume, quiet):
     cbs = [stop, EpochCheckpoint(out/'checkpoint.pth'), MetricsCSV(out/'metrics.csv', start), counter]
     if plain and not quiet: cbs.append(EpochLines())
     gpu = torch.cuda.is_available()
-    ctx = learn.distrib_ctx(sync_bn=gpu, cpu=not gpu) if num_distrib() > 1 else contextlib.nullcontext()   # SyncBatchNorm is GPU-only
+    ctx = _distributed(learn, gpu) if num_distrib() > 1 else contextlib.nullcontext()
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
         if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs)
         elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
