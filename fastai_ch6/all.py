@@ -6,6 +6,7 @@
 __all__ = []
 
 # %% ../nbs/index.ipynb #66079512
+import fastai.vision.all as _fastai
 from . import data, datablock, losses, metrics, thresholds, regression, models, train, cli
 from .data import *
 from .datablock import *
@@ -17,5 +18,8 @@ from .models import *
 from .train import *
 from .cli import *
 
-_modules = [data, datablock, losses, metrics, thresholds, regression, models, train, cli]   # every lesson module; `from fastai_ch6.all import *` brings in all their public names
-__all__ = [name for m in _modules for name in m.__all__]
+_modules = [data, datablock, losses, metrics, thresholds, regression, models, train, cli]
+# Every lesson module's public names except the few fastai also defines (`accuracy_multi`, `sigmoid_range`, `load_model`):
+# after `from fastai.vision.all import *`, `from fastai_ch6.all import *` must not change what a fastai name means.
+# The course's versions stay in their modules: `from fastai_ch6.metrics import accuracy_multi`.
+__all__ = [name for m in _modules for name in m.__all__ if not hasattr(_fastai, name)]

@@ -11,7 +11,7 @@ __all__ = ['SOURCES', 'MANIFEST', 'GENERATOR_VERSION', 'VOC_CLASSES', 'VOC_IMAGE
            'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
 
 # %% ../nbs/00_data.ipynb #99982598
-import os, io, sys, json, math, shutil, socket, threading, uuid, contextlib, functools, warnings
+import os, sys, json, math, shutil, socket, threading, uuid, contextlib, functools, warnings
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)   # raised by fastai's own layers at import; nothing a user can act on
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse

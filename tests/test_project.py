@@ -78,15 +78,33 @@ def test_installed_stack_is_pinned_and_consistent():
     r = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
-def test_all_brings_in_every_public_name():
+def _fastai_names():
+    ns = {}; exec('from fastai.vision.all import *', ns); return ns
+
+def test_all_brings_in_every_public_name_that_fastai_lacks():
     import fastai_ch6, fastai_ch6.all as a
     mods = [m.name for m in pkgutil.iter_modules(fastai_ch6.__path__) if not m.name.startswith('_') and m.name != 'all']
     assert 'data' in mods
-    ns = {}; exec('from fastai_ch6.all import *', ns)
+    ns, fastai = {}, _fastai_names(); exec('from fastai_ch6.all import *', ns)
     for m in mods:
         mod = importlib.import_module(f'fastai_ch6.{m}')
-        missing = [n for n in getattr(mod, '__all__', []) if n not in ns]
+        missing = [n for n in getattr(mod, '__all__', []) if n not in ns and n not in fastai]
         assert not missing, f"fastai_ch6.all lacks fastai_ch6.{m}: {missing[:5]}"
+
+def test_book_order_star_imports_leave_every_fastai_name_alone():
+    "`from fastai.vision.all import *` then `from fastai_ch6.all import *`, as a reader writes them: no fastai name changes meaning."
+    ns = {}
+    exec('from fastai.vision.all import *', ns); before = dict(ns)
+    exec('from fastai_ch6.all import *', ns)
+    changed = sorted(k for k, v in before.items() if not k.startswith('__') and ns[k] is not v)
+    assert not changed, f"fastai_ch6.all replaces fastai's {changed}: rename the course's version or keep it out of `all`"
+    assert {'accuracy_multi', 'sigmoid_range', 'load_model'} <= set(before)     # the names that used to collide are fastai's
+
+def test_package_has_no_unused_imports():
+    "Imports only a lesson's own cells use stay out of its export cells (ruff's F401 over the package)."
+    ruff = shutil.which('ruff') or str(Path(sys.executable).parent/'ruff')
+    r = subprocess.run([ruff, 'check', '--select', 'F401', '--output-format', 'concise', str(ROOT/'fastai_ch6')], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 def _copy_project(dst):
     for f in ['settings.ini', 'setup.py']: shutil.copy(ROOT/f, dst/f)
