@@ -6,10 +6,9 @@
 __all__ = ['small_images', 'pascal_dblock', 'pascal_dls']
 
 # %% ../nbs/01_datablock.ipynb #72d1d156
-import hashlib, inspect, pickle
+import hashlib
 from pathlib import Path
 
-import pandas as pd, torch
 from PIL import Image
 from fastcore.parallel import parallel
 from fastai.vision.all import (DataBlock, ImageBlock, MultiCategoryBlock, ColReader, ColSplitter,

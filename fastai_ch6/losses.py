@@ -6,7 +6,7 @@
 __all__ = ['binary_cross_entropy_naive', 'binary_cross_entropy', 'BinaryCrossEntropy']
 
 # %% ../nbs/02_bce.ipynb #f1a17328
-import torch, torch.nn.functional as F
+import torch
 from torch import Tensor
 from fastai.torch_core import TensorBase
 

@@ -13,7 +13,7 @@ from torch import Tensor
 from fastai.callback.core import Callback
 
 from .losses import _plain
-from .metrics import _check, accuracy_multi
+from .metrics import _check
 
 # %% ../nbs/04_thresholds.ipynb #6e799065
 def _bins(p, th):
