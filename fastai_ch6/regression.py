@@ -7,16 +7,15 @@ __all__ = ['LossChoice', 'PROBLEMS', 'load_frame', 'FrameCtr', 'FrameBlock', 'bi
            'center_errors_px', 'center_error_px', 'center_error_pct', 'SpatialSoftArgmax', 'head_cnn', 'loss_for']
 
 # %% ../nbs/05_regression.ipynb #06e93dab
-import math, os, shutil, tempfile
 from collections import namedtuple
 from functools import partial
 from pathlib import Path
 
-import numpy as np, torch
+import torch
 from torch import nn
 from PIL import Image, UnidentifiedImageError
 from fastai.vision.all import *
-from .data import DataFormatError, get_ctr, img2pose
+from .data import DataFormatError, get_ctr
 
 # %% ../nbs/05_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame
