@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['pretrained_available', 'accuracy_multi', 'mean_average_precision', 'f1_multi', 'multilabel_metrics', 'small_cnn',
-           'torch_threads', 'train_pascal']
+           'torch_threads', 'default_threads', 'train_pascal']
 
 # %% ../nbs/03_multilabel.ipynb #eddbfba4
 import hashlib, json, os, uuid, warnings
@@ -130,6 +130,16 @@ def torch_threads(n:int|None, # threads for torch's CPU kernels; `None` leaves t
     finally: torch.set_num_threads(old)
 
 
+# %% ../nbs/03_multilabel.ipynb #35a271d4
+def default_threads(load:float|None=None, # the machine's 1-minute load average; `None`: read it now
+                    cpus:int|None=None, # cores; `None`: `os.cpu_count()`
+                    procs:int=1, # training processes sharing the cores (several under `accelerate launch`)
+                   )->int:
+    "Torch threads for training: the idle cores shared among `procs`, at least one (see `bench/bench_threads.py`)."
+    cpus = cpus or os.cpu_count() or 1
+    load = os.getloadavg()[0] if load is None else load
+    return max(1, (cpus - round(load))//max(1, procs))
+
 # %% ../nbs/03_multilabel.ipynb #0f88f451
 def _weights_file(**settings):
     key = hashlib.md5(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
@@ -145,7 +155,7 @@ def train_pascal(epochs:int=10, # epochs of one-cycle training
                  source:str|None=None, # 'real', 'synthetic' or 'auto'
                  cache:bool=True, # reuse weights trained earlier with the same settings, and save new ones
                  retrain:bool=False, # train even if cached weights exist
-                 threads:int|None=1, # torch threads while training (see above); `None`: torch's default, one per core
+                 threads:int|None=None, # torch threads while training; `None`: `default_threads()`
                 )->Learner:
     "A `Learner` with `small_cnn` trained from scratch on PASCAL (the course's fast default), or loaded from the cache."
     dls = pascal_dls(source, size=size, bs=bs, n_items=n_items, seed=seed)
@@ -155,7 +165,7 @@ def train_pascal(epochs:int=10, # epochs of one-cycle training
     if cache and not retrain and f.is_file():
         learn.model.load_state_dict(torch.load(f, weights_only=True))   # tensors only: no pickled code runs
         return learn
-    with torch_threads(threads): learn.fit_one_cycle(epochs, lr)
+    with torch_threads(threads or default_threads()): learn.fit_one_cycle(epochs, lr)
     if cache:
         f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_suffix(f'.tmp-{uuid.uuid4().hex[:8]}')

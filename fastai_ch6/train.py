@@ -110,7 +110,7 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
 # %% ../nbs/06_train.ipynb #d590f851
 from .datablock import pascal_dls, small_images
 from .losses import BinaryCrossEntropy
-from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi, pretrained_available
+from .metrics import small_cnn, multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi, pretrained_available, torch_threads, default_threads
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, head_cnn, center_error_px, center_error_pct, center_errors_px, biwi_frames
 from .models import course_resnet
@@ -375,6 +375,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
                pretrained:bool=True, # fine-tune pretrained weights (`False`: train from scratch; 'small' always is)
                freeze_epochs:int|None=None, # epochs with the pretrained body frozen, first (default 1)
                download_weights:bool=False, # allow downloading ImageNet weights for a torchvision or timm `arch`
+               threads:int|None=None, # torch threads while training; `None`: `default_threads()` (every idle core, one on a busy machine)
               )->dict:
     "Train `task` (the small network from scratch, or fine-tune a pretrained `arch` as the chapter does) with checkpoints; save model, thresholds, metrics and plots to `out`."
     pretrained = pretrained and arch != 'small'
@@ -391,7 +392,9 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     if first: prepare_out(out, overwrite=overwrite, resume=resume, **({'hint': hint} if hint else {}))
     _wait_for_everyone()                                     # the other processes start once the folder is ready
     with (output_lock(out) if first else contextlib.nullcontext()):
-        try: return _train(data, out, dict(cfg, data=str(Path(data).resolve())), arch_fn, resume, quiet)
+        try:
+            with torch_threads(threads or default_threads(procs=max(1, num_distrib()))):
+                return _train(data, out, dict(cfg, data=str(Path(data).resolve())), arch_fn, resume, quiet)
         except BaseException:
             if first and not resume: _remove_unstarted(out, created)
             raise
