@@ -9,7 +9,7 @@ __all__ = ['TRUST', 'check_option', 'main', 'ch6_data']
 import argparse, json, math, sys, warnings
 from pathlib import Path
 
-def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, bs, n_items, size, lr or thresh
+def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, bs, n_items, size, lr, thresh or threads
                  value, # its value
                 ):
     "`value` if it is possible for option `name`, else a `ValueError` that says why and what would work."
@@ -19,7 +19,8 @@ def check_option(name:str, # the option as the Python argument is named: epochs,
                          freeze_epochs=(int, lambda v: v >= 0, 'freeze the body for 0 or more epochs'),
                          size=(int, lambda v: v >= 16, 'below 16 px the network has nothing left to see'),
                          lr=(float, lambda v: math.isfinite(v) and v > 0, 'the learning rate is a positive number such as 3e-3'),
-                         thresh=(float, lambda v: 0 <= v <= 1, 'a threshold is a probability, between 0 and 1'))[name]
+                         thresh=(float, lambda v: 0 <= v <= 1, 'a threshold is a probability, between 0 and 1'),
+                         threads=(int, lambda v: v >= 1, 'torch needs at least 1 thread'))[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) and kind is int \
        or kind is int and not float(value).is_integer() or not ok(value):
         raise ValueError(f"{name.replace('_', '-')}={value}: {why}.")
@@ -60,7 +61,8 @@ def _parser():
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 64)')
-    t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data and machine give the same run')
+    t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
+    t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, from the load average)')
     t.add_argument('--n-items', type=_option('n_items'), help='train on a sample: rows of train.csv (multilabel) or frames per person (regression)')
     t.add_argument('--resume', action='store_true', help='continue an interrupted training from its last complete epoch')
     t.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
@@ -126,7 +128,8 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
             if a.cmd == 'train':
                 out = a.out or Path('ch6-output')/a.task
                 s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite,
-                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, download_weights=a.download_weights)
+                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, download_weights=a.download_weights,
+                                 threads=a.threads)
                 if s: print(f"{a.task}: {T._summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
             elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle), indent=1))
             elif a.cmd == 'predict':

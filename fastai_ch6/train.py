@@ -380,7 +380,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     "Train `task` (the small network from scratch, or fine-tune a pretrained `arch` as the chapter does) with checkpoints; save model, thresholds, metrics and plots to `out`."
     pretrained = pretrained and arch != 'small'
     d = task_defaults(task, arch, pretrained)
-    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items)
+    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads)
     if freeze_epochs is not None and freeze_epochs < 0: raise ValueError(f"freeze-epochs={freeze_epochs}: use 0 or more.")
     arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
     cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
