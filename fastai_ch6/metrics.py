@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['pretrained_available', 'accuracy_multi', 'mean_average_precision', 'f1_multi', 'multilabel_metrics', 'small_cnn',
-           'torch_threads', 'default_threads', 'train_pascal']
+           'torch_threads', 'busy_cores', 'default_threads', 'train_pascal']
 
 # %% ../nbs/03_multilabel.ipynb #eddbfba4
-import hashlib, json, os, uuid, warnings
+import hashlib, json, os, time, uuid, warnings
 from functools import partial
 from pathlib import Path
 
@@ -131,13 +131,23 @@ def torch_threads(n:int|None, # threads for torch's CPU kernels; `None` leaves t
 
 
 # %% ../nbs/03_multilabel.ipynb #35a271d4
-def default_threads(load:float|None=None, # the machine's 1-minute load average; `None`: read it now
+def busy_cores(samples:int=5, # readings of `/proc/loadavg`, 20 ms apart; their median is used
+              )->float:
+    "Other programs' runnable tasks right now (Linux: `/proc/loadavg`'s running count, less this process); elsewhere the 1-minute load average."
+    try:
+        counts = []
+        for _ in range(samples):
+            counts.append(int(Path('/proc/loadavg').read_text().split()[3].split('/')[0]) - 1); time.sleep(0.02)
+        return float(max(0, sorted(counts)[len(counts)//2]))
+    except (OSError, IndexError, ValueError): return os.getloadavg()[0]
+
+def default_threads(load:float|None=None, # cores other programs keep busy; `None`: `busy_cores()` now
                     cpus:int|None=None, # cores; `None`: `os.cpu_count()`
                     procs:int=1, # training processes sharing the cores (several under `accelerate launch`)
                    )->int:
     "Torch threads for training: the idle cores shared among `procs`, at least one (see `bench/bench_threads.py`)."
     cpus = cpus or os.cpu_count() or 1
-    load = os.getloadavg()[0] if load is None else load
+    load = busy_cores() if load is None else load
     return max(1, (cpus - round(load))//max(1, procs))
 
 # %% ../nbs/03_multilabel.ipynb #0f88f451

@@ -217,3 +217,15 @@ def test_damaged_model_files_are_named(run, tiny, tmp_path):
     _one_line_error(ch6('predict', out, tiny/'test'), 'model.json: not readable JSON')
     (out/'thresholds.json').write_text('{ damaged')
     _one_line_error(ch6('predict', out, tiny/'test', '--trust-pickle'), 'thresholds.json: not readable JSON')
+
+def test_default_threads_sees_other_busy_programs():
+    "Two busy processes beside us: busy_cores counts them (not the lagging load average), and default_threads backs off to one."
+    import subprocess, sys, time
+    from fastai_ch6.metrics import busy_cores, default_threads
+    spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        assert busy_cores() >= 1.5
+        assert default_threads(cpus=2) == 1
+    finally:
+        for p in spin: p.kill()
