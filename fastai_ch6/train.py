@@ -19,7 +19,7 @@ from PIL import Image
 from fastai.vision.all import *
 from fastai.distributed import DistributedDL
 from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr, check_biwi)
-from .cli import check_option
+from .core import check_option
 
 # %% ../nbs/06_train.ipynb #074bf6f2
 class OutputError(OSError):
