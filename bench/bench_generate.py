@@ -8,7 +8,7 @@ least any generator of JPEG files pays; the ratio shows what drawing the picture
 import argparse, statistics, tempfile, time
 from pathlib import Path
 from PIL import Image
-from fastai_ch6.data import write_pascal_2007, write_biwi_head_pose
+from fastai_ch6.standins import write_pascal_2007, write_biwi_head_pose
 
 def _size_mb(root): return sum(p.stat().st_size for p in Path(root).rglob('*') if p.is_file())/1e6
 

@@ -16,9 +16,10 @@ from fastai.vision.all import Learner, MSELossFlat, vision_learner, set_seed
 from fastai_ch6.data import biwi_head_pose
 from fastai_ch6.datablock import pascal_dls
 from fastai_ch6.losses import BinaryCrossEntropy
-from fastai_ch6.metrics import small_cnn
+from fastai_ch6.models import small_cnn
 from fastai_ch6.models import course_resnet
-from fastai_ch6.regression import biwi_dls, head_cnn
+from fastai_ch6.regression import biwi_dls
+from fastai_ch6.models import head_cnn
 from speed import _Timer
 
 def learners():

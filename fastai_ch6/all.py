@@ -7,7 +7,7 @@ __all__ = []
 
 # %% ../nbs/index.ipynb #66079512
 import fastai.vision.all as _fastai
-from . import data, datablock, losses, metrics, thresholds, regression, models, train, cli
+from . import data, datablock, losses, metrics, thresholds, regression, models
 from .data import *
 from .datablock import *
 from .losses import *
@@ -15,11 +15,11 @@ from .metrics import *
 from .thresholds import *
 from .regression import *
 from .models import *
-from .train import *
-from .cli import *
 
-_modules = [data, datablock, losses, metrics, thresholds, regression, models, train, cli]
-# Every lesson module's public names except the few fastai also defines (`accuracy_multi`, `sigmoid_range`, `load_model`):
-# after `from fastai.vision.all import *`, `from fastai_ch6.all import *` must not change what a fastai name means.
-# The course's versions stay in their modules: `from fastai_ch6.metrics import accuracy_multi`.
-__all__ = [name for m in _modules for name in m.__all__ if not hasattr(_fastai, name)]
+_lessons = [data, datablock, losses, metrics, thresholds, regression, models]
+# The lessons' toolbox: every public name of the lesson modules except the few fastai also defines (`accuracy_multi`,
+# `sigmoid_range`): after `from fastai.vision.all import *`, `from fastai_ch6.all import *` must not change what a fastai
+# name means. The course's versions stay in their modules: `from fastai_ch6.metrics import accuracy_multi`.
+# The main job (`fastai_ch6.train`: `train_task`, `evaluate`, `predict`...; `fastai_ch6.cli`), the stand-in generators
+# (`fastai_ch6.standins`) and the shared helpers (`fastai_ch6.core`) are imported by module: `from fastai_ch6 import train`.
+__all__ = [name for m in _lessons for name in m.__all__ if not hasattr(_fastai, name)]

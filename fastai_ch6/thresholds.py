@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 from fastai.callback.core import Callback
 
-from .losses import _plain
-from .metrics import _check
+from .core import plain
+from .metrics import check_multilabel
 
 # %% ../nbs/04_thresholds.ipynb #6e799065
 def _bins(p, th):
@@ -60,7 +60,7 @@ def sweep_thresholds(preds:Tensor, # probabilities (or logits with `sigmoid=True
                     )->Tensor:
     "The metric at every threshold in one vectorised pass: shape `(len(threshs),)`, or `(n_classes, len(threshs))` if `per_class`."
     th = _threshs(threshs)
-    preds, targs = _check(preds, targs, 'sweep_thresholds', th)
+    preds, targs = check_multilabel(preds, targs, 'sweep_thresholds', th)
     if sigmoid: preds = preds.sigmoid()
     tp, fp, fn, tn = _counts(preds, targs, th)
     if per_class: return _score(tp, fp, fn, tn, metric)
@@ -111,7 +111,7 @@ class AutoThreshold(Callback):
     def before_validate(self): self._preds, self._targs = [], []
     def after_batch(self):
         if self.training or not hasattr(self, '_preds') or not self.learn.yb: return   # `predict` has no targets
-        self._preds.append(_plain(self.learn.pred).detach().float()); self._targs.append(_plain(self.learn.yb[0]).detach())
+        self._preds.append(plain(self.learn.pred).detach().float()); self._targs.append(plain(self.learn.yb[0]).detach())
     def after_validate(self):
         if not getattr(self, '_preds', None): return
         preds, targs = torch.cat(self._preds), torch.cat(self._targs)

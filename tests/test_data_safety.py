@@ -1,12 +1,12 @@
 "Bad input to the data layer: a `dest` holding the user's files, CSVs that point outside `train/` or disagree with the disk, stale caches, broken BIWI folders."
 import os, shutil, time
 from pathlib import Path
-import pytest
+import numpy as np, pytest
 from PIL import Image
 
 import fastai_ch6.data as data
-from fastai_ch6.data import (pascal_2007, biwi_head_pose, read_labels_csv, dataset_is_complete, check_biwi,
-                             DataFormatError, MANIFEST, pose_text)
+from fastai_ch6.data import pascal_2007, biwi_head_pose, read_labels_csv, check_biwi, DataFormatError
+from fastai_ch6.standins import dataset_is_complete, MANIFEST, pose_text
 
 # ---- item 1: `dest=` never deletes a folder the course did not make ----
 
@@ -210,7 +210,7 @@ def test_check_biwi_counts_bad_files_and_names_the_first(biwi, tmp_path):
     d = _copy(biwi, tmp_path, ['01', '02', '13'])
     poses = sorted((d/'02').glob('*_pose.txt'))
     poses[0].write_text('1 0 0\n0 1 0\n')                                  # truncated
-    poses[1].write_text(pose_text(data.np.eye(3), (10, 20, -900)))         # behind the camera
+    poses[1].write_text(pose_text(np.eye(3), (10, 20, -900)))         # behind the camera
     (d/'13'/'rgb.cal').write_text('not a calibration\n')
     sorted((d/'01').glob('*_pose.txt'))[1].unlink()                        # missing
     with pytest.raises(DataFormatError) as e: check_biwi(d)

@@ -81,12 +81,12 @@ def test_installed_stack_is_pinned_and_consistent():
 def _fastai_names():
     ns = {}; exec('from fastai.vision.all import *', ns); return ns
 
-def test_all_brings_in_every_public_name_that_fastai_lacks():
-    import fastai_ch6, fastai_ch6.all as a
-    mods = [m.name for m in pkgutil.iter_modules(fastai_ch6.__path__) if not m.name.startswith('_') and m.name != 'all']
-    assert 'data' in mods
+LESSON_MODULES = ['data', 'datablock', 'losses', 'metrics', 'thresholds', 'regression', 'models']
+
+def test_all_brings_in_every_lesson_name_that_fastai_lacks():
+    "`all` is the lessons' toolbox: every public name of the lesson modules, except those fastai also defines."
     ns, fastai = {}, _fastai_names(); exec('from fastai_ch6.all import *', ns)
-    for m in mods:
+    for m in LESSON_MODULES:
         mod = importlib.import_module(f'fastai_ch6.{m}')
         missing = [n for n in getattr(mod, '__all__', []) if n not in ns and n not in fastai]
         assert not missing, f"fastai_ch6.all lacks fastai_ch6.{m}: {missing[:5]}"
@@ -143,3 +143,79 @@ def test_pinned_stack_can_export_and_reload_a_learner(tmp_path):
     learn.model.eval(); learn2.model.eval()
     assert torch.equal(learn.model(x), learn2.model(x))
     assert list(learn2.dls.vocab) == list(dls.vocab)
+
+# ---- the shape of the package (issue 11) -------------------------------------------------------------------------
+# Each module may import only from the modules before it: shared helpers, then the data layer, the lesson modules, the main job.
+LAYERS = ['core', 'standins', 'data', 'datablock', 'losses', 'metrics', 'models', 'thresholds', 'regression', 'train', 'cli', 'all']
+
+def _our_imports(fname):
+    "Names of the `fastai_ch6` modules that `fname` imports, anywhere in the file (top level or inside functions)."
+    import ast
+    found = set()
+    for node in ast.walk(ast.parse(Path(fname).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            mod = node.module or ''
+            if node.level == 1 and mod: found.add(mod.split('.')[0])
+            elif node.level == 1: found.update(a.name for a in node.names)
+            elif mod.startswith('fastai_ch6.'): found.add(mod.split('.')[1])
+            elif mod == 'fastai_ch6': found.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split('.')[1] for a in node.names if a.name.startswith('fastai_ch6.'))
+    return found
+
+def _arrows_back():
+    back = []
+    for i, m in enumerate(LAYERS):
+        f = ROOT/'fastai_ch6'/f'{m}.py'
+        if not f.exists(): continue
+        for dep in _our_imports(f):
+            if dep in LAYERS and LAYERS.index(dep) >= i: back.append(f'{m} imports {dep}')
+    return back
+
+def test_imports_run_one_way_from_the_data_to_the_main_job():
+    "The picture of the package: core → standins → data → datablock → losses/metrics/models → thresholds/regression → train → cli, no arrow back."
+    mods = {p.stem for p in (ROOT/'fastai_ch6').glob('*.py') if not p.stem.startswith('_')}
+    assert mods <= set(LAYERS), f"modules without a place in LAYERS: {sorted(mods - set(LAYERS))}"
+    assert not _arrows_back(), _arrows_back()
+
+def test_the_import_check_sees_an_arrow_back(tmp_path, monkeypatch):
+    "The check above can fail: a module importing a later one is reported, whether the import is at the top or inside a function."
+    f = tmp_path/'m.py'
+    f.write_text("from .train import x\ndef g():\n    from fastai_ch6 import cli\n    import fastai_ch6.models\n")
+    assert _our_imports(f) == {'train', 'cli', 'models'}
+
+GENERIC = {'predict', 'evaluate', 'main', 'project', 'TASKS', 'DEFAULTS', 'GLYPHS', 'draw_glyph', 'HEAD_WIDTH_MM',
+           'rotation_matrix', 'cal_text', 'pose_text', 'check_option', 'atomic_write', 'plain'}
+
+def test_all_leaves_generic_and_internal_names_out():
+    "`from fastai_ch6.all import *` brings in what a reader of the lessons uses, not the main job's generic names or generator internals."
+    ns = {}; exec('from fastai_ch6.all import *', ns)
+    assert not GENERIC & set(ns), sorted(GENERIC & set(ns))
+    assert {'pascal_2007', 'pascal_dls', 'binary_cross_entropy', 'mean_average_precision', 'sweep_thresholds', 'biwi_dls',
+            'course_resnet', 'small_cnn', 'head_cnn', 'loss_for'} <= set(ns)
+
+MACHINE_PATH = re.compile(r"(/root/|/home/[^/\s\"']+/|/tmp/|/var/folders/|/private/var/|/work/|site-packages|\.venv|/Users/[^/\s\"']+/|[A-Za-z]:\\\\Users)")
+
+def _machine_paths(nb):
+    "Absolute home, temporary or virtual-environment paths in a notebook's text outputs (pictures are not read)."
+    hits = []
+    for c in nb['cells']:
+        for o in c.get('outputs', []):
+            texts = [o.get('text', ''), *o.get('traceback', [])] + [v for k, v in o.get('data', {}).items() if k.startswith('text/')]
+            for t in texts:
+                t = ''.join(t) if isinstance(t, list) else t
+                hits += [f"cell {c.get('id')}: ...{t[max(0, m.start()-40):m.end()+30]}..." for m in MACHINE_PATH.finditer(t)]
+    return hits
+
+def test_no_committed_output_shows_a_machine_path():
+    "Saved outputs show file names relative to the dataset or output folder, never the author's home, temp folders or venv."
+    bad = {p.name: _machine_paths(json.loads(p.read_text())) for p in sorted((ROOT/'nbs').glob('*.ipynb'))}
+    bad = {k: v[:3] for k, v in bad.items() if v}
+    assert not bad, bad
+
+def test_the_output_scan_finds_machine_paths():
+    out = lambda t: dict(cells=[dict(id='x', outputs=[dict(output_type='stream', text=t)])])
+    assert _machine_paths(out("saved /tmp/tmpab12/model.pth"))
+    assert _machine_paths(out(["warn: /root/.venv/lib/python3.11/site-packages/torch/x.py:1"]))
+    assert _machine_paths(dict(cells=[dict(id='y', outputs=[dict(output_type='execute_result', data={'text/plain': "Path('/home/ann/.cache/x')"})])]))
+    assert not _machine_paths(out("train/000005.jpg, 01/frame_00003_rgb.jpg"))
