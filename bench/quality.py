@@ -11,7 +11,8 @@ import torch
 from fastai.vision.all import Learner, Flip, RandomResizedCropGPU, set_seed
 from fastai_ch6.datablock import pascal_dls
 from fastai_ch6.losses import BinaryCrossEntropy
-from fastai_ch6.metrics import small_cnn, multilabel_metrics, mean_average_precision, accuracy_multi, f1_multi
+from fastai_ch6.models import small_cnn
+from fastai_ch6.metrics import multilabel_metrics, mean_average_precision, accuracy_multi, f1_multi
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -13,7 +13,7 @@ import torch
 from fastai.vision.all import Learner, Callback, CancelFitException, resnet18, create_vision_model, set_seed
 from fastai_ch6.datablock import pascal_dls
 from fastai_ch6.losses import BinaryCrossEntropy
-from fastai_ch6.metrics import small_cnn
+from fastai_ch6.models import small_cnn
 
 class _Timer(Callback):
     "Time `n` training batches after `warm` warm-up batches, then stop."
