@@ -8,7 +8,7 @@ __all__ = ['SOURCES', 'VOC_CLASSES', 'DataFormatError', 'data_source', 'real_dat
            'get_ctr', 'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
 
 # %% ../nbs/00_data.ipynb #99982598
-import os, sys, math, socket, threading, functools, warnings
+import os, math, socket, threading, functools, warnings
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse
 
@@ -17,7 +17,7 @@ from fastcore.basics import str2bool
 
 from .standins import cache_dir, build_atomically, write_pascal_2007, write_biwi_head_pose, _check_pascal_sizes
 # moved to the stand-ins' module; still importable from here, where earlier versions of the course found them
-from .standins import dataset_is_complete, MANIFEST, cal_text, pose_text, RGB_CAL, GLYPHS
+from .standins import dataset_is_complete, MANIFEST, cal_text, pose_text, RGB_CAL, GLYPHS  # noqa: F401
 
 # %% ../nbs/00_data.ipynb #33e0d61e
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)   # raised by fastai's own layers at import; nothing a user can act on
