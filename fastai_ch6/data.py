@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SOURCES', 'VOC_CLASSES', 'DataFormatError', 'data_source', 'real_dataset_cached', 'DatasetUnavailable', 'pascal_2007',
-           'label_counts', 'read_labels_csv', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'project',
-           'get_ctr', 'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
+           'label_counts', 'read_labels_csv', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'get_ctr',
+           'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
 
 # %% ../nbs/00_data.ipynb #99982598
 import os, math, socket, threading, functools, warnings
