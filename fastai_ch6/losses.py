@@ -32,6 +32,7 @@ def _softplus(x):
     m = x.detach().clamp(min=0)
     return m + torch.log(torch.exp(-m) + torch.exp(x - m))
 
+# %% ../nbs/02_bce.ipynb #d254e555
 def _check_targets(inputs, targets, name='binary_cross_entropy'):
     if not isinstance(inputs, Tensor) or not isinstance(targets, Tensor):
         raise TypeError(f"{name}: expected two tensors, got {type(inputs).__name__} and {type(targets).__name__}.")

@@ -28,6 +28,7 @@ def _bins(p, th):
             if bool(((lo[b] < p) & (hi[b] >= p)).all()): return b
     return torch.bucketize(p, th)                                                 # any thresholds: binary search
 
+# %% ../nbs/04_thresholds.ipynb #0ca74922
 def _counts(preds, targs, threshs):
     "TP, FP, FN, TN per class (rows) and threshold (columns), from one histogram of the predictions over the thresholds."
     th, order = threshs.float().sort()
@@ -43,6 +44,7 @@ def _counts(preds, targs, threshs):
     unsort = torch.empty_like(order); unsort[order] = torch.arange(T)
     return tuple(c[:, unsort].double() for c in (P - fn, N - tn, fn, tn))
 
+# %% ../nbs/04_thresholds.ipynb #9b4a71af
 def _score(tp, fp, fn, tn, metric):
     if metric == 'accuracy': return (tp + tn) / (tp + fp + fn + tn)
     if metric == 'f1': return torch.where(2*tp + fp + fn > 0, 2*tp / (2*tp + fp + fn).clamp(min=1), torch.zeros_like(tp))

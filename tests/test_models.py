@@ -5,6 +5,7 @@ import pytest, torch
 from torch import nn
 
 import fastai_ch6.data as data
+import fastai_ch6.standins as standins
 import fastai_ch6.models as models
 from fastai_ch6.models import (course_resnet, fractal_corpus, weights_path, model_card, load_body, CORPUS_STATS)
 
@@ -19,14 +20,17 @@ def test_models_source_never_names_the_stand_ins_drawing_code():
     imported = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not (names | imported) & set(DRAWING)
-    assert not {m for m in modules if m and m.lstrip('.').split('.')[-1] == 'data'}, "models imports fastai_ch6.data"
+    from_data = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or '').split('.')[-1] in ('data', 'standins')
+                 for a in n.names}
+    assert from_data <= {'cache_dir'}, f"models imports {from_data - {'cache_dir'}} from the stand-ins' modules"
     assert not set(DRAWING) & set(vars(models))
 
 def test_corpus_generation_never_reaches_the_drawing_code(monkeypatch):
     def boom(*a, **k): raise AssertionError("the corpus reached the stand-ins' drawing code")
-    for name in DRAWING:
-        if callable(getattr(data, name, None)): monkeypatch.setattr(data, name, boom)
-    monkeypatch.setattr(data, 'GLYPHS', None)
+    for mod in (data, standins):
+        for name in DRAWING:
+            if callable(getattr(mod, name, None)): monkeypatch.setattr(mod, name, boom)
+        monkeypatch.setattr(mod, 'GLYPHS', None)
     x, y = fractal_corpus(12, 3, 32, seed=5)            # fractal and noise classes
     assert x.shape == (36, 3, 32, 32) and set(y.tolist()) == set(range(12))
 
