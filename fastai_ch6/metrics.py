@@ -41,6 +41,7 @@ def check_multilabel(preds, # predictions, one column per class
             raise ValueError(f"{name}: thresh={thresh} is outside [0, 1]; a threshold applies to probabilities (after the sigmoid).")
     return preds, targs
 
+# %% ../nbs/03_multilabel.ipynb #b5bb7e15
 def accuracy_multi(inp:Tensor, # predictions: logits if `sigmoid`, else probabilities
                    targ:Tensor, # 0/1 targets of the same shape
                    thresh:float=0.5, # probability above which a label counts as predicted

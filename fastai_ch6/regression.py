@@ -46,6 +46,7 @@ def FrameBlock(size:tuple=(120, 160), # (height, width) to decode to
     "An `ImageBlock` whose images are decoded straight to `size` by `load_frame`."
     return TransformBlock(type_tfms=partial(load_frame, size=size), batch_tfms=IntToFloatTensor)
 
+# %% ../nbs/05_regression.ipynb #13b59db4
 def _in_folder(o, name): return Path(o).parent.name == name
 
 def biwi_frames(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
@@ -61,6 +62,7 @@ def biwi_frames(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
         files = files.filter(lambda f: n.setdefault(f.parent.name, []).append(f) or len(n[f.parent.name]) <= per_person)
     return files
 
+# %% ../nbs/05_regression.ipynb #81d58a76
 @delegates(DataBlock.dataloaders)
 def biwi_dls(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
              size:tuple=(120, 160), # (height, width) the model sees
@@ -103,10 +105,12 @@ def center_errors_px(pred:torch.Tensor, # predicted centres scaled to [-1, 1], `
     if p.shape != t.shape: raise ValueError(f"{len(p)} predicted points for {len(t)} targets.")
     return ((p - t) * torch.tensor(frame, dtype=p.dtype, device=p.device) / 2).norm(dim=1)
 
+# %% ../nbs/05_regression.ipynb #af8ee075
 def center_error_px(pred, targ):
     "Mean distance in pixels of the 640x480 frame between predicted and true head centres (a fastai metric)."
     return center_errors_px(pred, targ).mean()
 
+# %% ../nbs/05_regression.ipynb #e752d190
 def center_error_pct(q:float=90, # the percentile
                      frame:tuple=(640, 480), # (width, height) of the original frame in pixels
                     )->AccumMetric:
