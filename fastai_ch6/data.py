@@ -15,9 +15,7 @@ from urllib.parse import urlparse
 import numpy as np, pandas as pd, torch
 from fastcore.basics import str2bool
 
-from .standins import cache_dir, build_atomically, write_pascal_2007, write_biwi_head_pose, _check_pascal_sizes
-# moved to the stand-ins' module; still importable from here, where earlier versions of the course found them
-from .standins import dataset_is_complete, MANIFEST, cal_text, pose_text, RGB_CAL, GLYPHS  # noqa: F401
+from .standins import cache_dir, build_atomically, write_pascal_2007, write_biwi_head_pose, check_pascal_sizes
 
 # %% ../nbs/00_data.ipynb #33e0d61e
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)   # raised by fastai's own layers at import; nothing a user can act on
@@ -110,7 +108,7 @@ def pascal_2007(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `
                )->Path:
     "Root folder of PASCAL VOC 2007 (`train/`, `train.csv`, ...): the real dataset or its offline stand-in."
     src = data_source(source)
-    _check_pascal_sizes(n_train, n_test, n_empty)                    # before any download or generation
+    check_pascal_sizes(n_train, n_test, n_empty)                    # before any download or generation
     if src != 'synthetic':
         try: return _real_dataset('PASCAL_2007', dest)
         except DatasetUnavailable:

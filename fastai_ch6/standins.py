@@ -270,7 +270,7 @@ def _coco(rows, objs_of, cats):
                 categories=[dict(supercategory='none', id=i, name=c) for c,i in cats.items()])
 
 # %% ../nbs/09_standins.ipynb #03c44795
-def _check_pascal_sizes(n_train, n_test, n_empty):
+def check_pascal_sizes(n_train, n_test, n_empty):
     "Refuse sizes that cannot make a PASCAL stand-in, naming the argument and its allowed range."
     if n_train < 1 or n_test < 0: raise ValueError(f"n_train must be at least 1 and n_test at least 0 (got {n_train} and {n_test}).")
     if not 0 <= n_empty <= n_train: raise ValueError(f"n_empty must be between 0 and n_train={n_train} (got {n_empty}).")
@@ -284,7 +284,7 @@ def write_pascal_2007(root:Path, # empty folder to write into
                       n_empty:int=0, # rows of train.csv whose image shows no object (empty `labels`); VOC 2007 has none
                      ):
     "Write the PASCAL_2007 stand-in into `root` in the layout of fastai's `pascal_2007` archive."
-    _check_pascal_sizes(n_train, n_test, n_empty)
+    check_pascal_sizes(n_train, n_test, n_empty)
     root = Path(root); (root/'train').mkdir(parents=True); (root/'test').mkdir()
     rng = np.random.default_rng([seed, 1_000_001])
     n = n_train + n_test
