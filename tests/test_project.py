@@ -219,3 +219,18 @@ def test_the_output_scan_finds_machine_paths():
     assert _machine_paths(out(["warn: /root/.venv/lib/python3.11/site-packages/torch/x.py:1"]))
     assert _machine_paths(dict(cells=[dict(id='y', outputs=[dict(output_type='execute_result', data={'text/plain': "Path('/home/ann/.cache/x')"})])]))
     assert not _machine_paths(out("train/000005.jpg, 01/frame_00003_rgb.jpg"))
+
+def _private_imports(fname):
+    "Underscore names that `fname` imports from another `fastai_ch6` module."
+    import ast
+    return sorted(f"{n.module}.{a.name}" for n in ast.walk(ast.parse(Path(fname).read_text())) if isinstance(n, ast.ImportFrom)
+                  and (n.level == 1 or (n.module or '').startswith('fastai_ch6')) for a in n.names if a.name.startswith('_'))
+
+def test_no_private_helper_crosses_modules():
+    "What one module shares with another is public (and documented); a private `_name` stays in the module that defines it."
+    bad = {p.name: _private_imports(p) for p in sorted((ROOT/'fastai_ch6').glob('*.py')) if p.name != '_modidx.py'}
+    assert not {k: v for k, v in bad.items() if v}, bad
+
+def test_the_private_import_check_can_fail(tmp_path):
+    (tmp_path/'m.py').write_text("from .losses import _plain\nfrom fastai_ch6.metrics import check_multilabel, _check\n")
+    assert _private_imports(tmp_path/'m.py') == ['fastai_ch6.metrics._check', 'losses._plain']
