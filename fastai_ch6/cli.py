@@ -47,7 +47,10 @@ def _parser():
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 64)')
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
-    t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, from the load average)')
+    t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, shared among '
+                   'accelerate processes); the number used is recorded in train_config.json and summary.json')
+    t.add_argument('--valid-person', help='regression: the person (folder 01-24) held out for validation (default 13, as in the chapter); '
+                   'recorded with the model, so evaluate uses it too')
     t.add_argument('--n-items', type=_option('n_items'), help='train on a sample: rows of train.csv (multilabel) or frames per person (regression)')
     t.add_argument('--resume', action='store_true', help='continue an interrupted training from its last complete epoch')
     t.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
@@ -55,7 +58,8 @@ def _parser():
                        description="Metrics of the lessons: mAP, F1 and accuracy_multi (multilabel), centre error in px (regression).")
     e.add_argument('model', type=Path, help='output folder of `ch6 train`')
     e.add_argument('--data', type=Path, help="labelled dataset in the model's format; default the task's dataset")
-    e.add_argument('--split', choices=('valid', 'all'), default='valid', help='valid: is_valid rows / person 13 (default); all: everything')
+    e.add_argument('--split', choices=('valid', 'all'), default='valid', help='valid: is_valid rows / the validation person (default); all: everything')
+    e.add_argument('--valid-person', help='regression: the person to evaluate on with --split valid (default: the one the model was validated on)')
     e.add_argument('--bs', type=_option('bs'), default=64, help='images per batch (default 64)')
     e.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
     r = sub.add_parser('predict', help='predict on image files or folders, in batches', epilog=TRUST,
@@ -104,7 +108,9 @@ def _pretrain(a):
 def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         ):
     "The `ch6` command: train, evaluate, predict, demo. Options are checked before anything heavy is imported."
-    a = _parser().parse_args(argv)
+    p = _parser(); a = p.parse_args(argv)
+    if a.cmd == 'train' and a.task == 'multilabel' and a.valid_person is not None:
+        p.error('--valid-person is for the regression task: multilabel data says which rows validate in the is_valid column of train.csv')
     with warnings.catch_warnings():
         warnings.showwarning = _one_line; _quiet_imports()
         from fastai_ch6 import train as T
@@ -114,9 +120,9 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
                 out = a.out or Path('ch6-output')/a.task
                 s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite,
                                  arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, download_weights=a.download_weights,
-                                 threads=a.threads)
+                                 threads=a.threads, **({} if a.valid_person is None else dict(valid_person=a.valid_person)))
                 if s: print(f"{a.task}: {T._summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
-            elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle), indent=1))
+            elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle, a.valid_person), indent=1))
             elif a.cmd == 'predict':
                 df = T.predict(a.model, a.inputs, a.bs, a.thresh, a.trust_pickle)
                 if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite)}")

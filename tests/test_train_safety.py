@@ -36,6 +36,7 @@ def test_options_are_checked_before_anything_heavy_is_imported():
     (['train', 'multilabel', '--size', '1'], 'size=1'),
     (['train', 'multilabel', '--epochs', 'ten'], "'ten' is not a number"),
     (['predict', 'm', 'x.jpg', '--thresh', '2'], 'thresh=2'),
+    (['train', 'multilabel', '--valid-person', '05'], '--valid-person is for the regression task'),
 ])
 def test_impossible_options_are_refused_in_one_line(args, expect, tmp_path):
     r = ch6(*args, cwd=tmp_path, timeout=60)
@@ -221,7 +222,7 @@ def test_damaged_model_files_are_named(run, tiny, tmp_path):
 def test_default_threads_sees_other_busy_programs():
     "Two busy processes beside us: busy_cores counts them (not the lagging load average), and default_threads backs off to one."
     import subprocess, sys, time
-    from fastai_ch6.metrics import busy_cores, default_threads
+    from fastai_ch6.core import busy_cores, default_threads
     spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(2)]
     try:
         time.sleep(0.5)
