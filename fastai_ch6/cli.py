@@ -97,6 +97,7 @@ def _one_line(message, category, filename, lineno, file=None, line=None):
     "Show a warning as one line, without the source line that raised it."
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
+# %% ../nbs/08_cli.ipynb #09eee2ab
 def _pretrain(a):
     "`ch6 pretrain`: the shipped weights' recipe, into `a.out`."
     from fastai_ch6.models import pretrain_course_resnet
@@ -105,6 +106,7 @@ def _pretrain(a):
     card = pretrain_course_resnet(a.out, command='ch6 ' + ' '.join(sys.argv[1:]), **kw)
     print(f"course_resnet pretrained: {card['valid_accuracy']:.1%} held-out accuracy on {card['corpus']['n_classes']} classes; saved in {a.out}/")
 
+# %% ../nbs/08_cli.ipynb #44f288eb
 def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         ):
     "The `ch6` command: train, evaluate, predict, demo. Options are checked before anything heavy is imported."
@@ -134,6 +136,7 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         except KeyboardInterrupt:
             print(f"ch6 {a.cmd}: interrupted. The last complete epoch is saved; continue with --resume.", file=sys.stderr); sys.exit(130)
 
+# %% ../nbs/08_cli.ipynb #5a9065a6
 def ch6_data(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
             ):
     "The `ch6-data` command: build (or find) both datasets and describe them."
@@ -147,4 +150,3 @@ def ch6_data(argv:list|None=None, # command-line arguments (default `sys.argv[1:
         warnings.showwarning = _one_line; _quiet_imports()
         from fastai_ch6 import data
         data.build_and_describe(a.source, a.n_train, a.frames_per_person, a.seed)
-

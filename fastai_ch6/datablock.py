@@ -24,6 +24,7 @@ def _resize_one(args):
     im.draft('RGB', (size*2, size*2))                       # JPEG decodes at reduced size: much faster
     im.convert('RGB').resize((size, size), Image.BILINEAR).save(dst, quality=95)
 
+# %% ../nbs/01_datablock.ipynb #9d098775
 def _content_key(files)->str:
     "A digest of the names, sizes and modification times of `files`: adding, removing or editing any of them changes it."
     h = hashlib.md5()
@@ -31,6 +32,7 @@ def _content_key(files)->str:
         s = f.stat(); h.update(f'{f.name}\0{s.st_size}\0{s.st_mtime_ns}\n'.encode())
     return h.hexdigest()
 
+# %% ../nbs/01_datablock.ipynb #7881010c
 def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and `train.csv`)
                  size:int=64, # side of the cached square images, in pixels
                  n_workers:int=2, # processes resizing in parallel

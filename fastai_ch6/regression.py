@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['load_frame', 'FrameCtr', 'FrameBlock', 'biwi_frames', 'biwi_dls', 'sigmoid_range', 'center_errors_px',
-           'center_error_px', 'center_error_pct']
+           'center_error_px', 'center_error_pct', 'center_error_metric']
 
 # %% ../nbs/05_regression.ipynb #06e93dab
 from functools import partial
@@ -117,3 +117,12 @@ def center_error_pct(q:float=90, # the percentile
     "A fastai metric: the `q`th percentile of the centre error in pixels over the whole validation set."
     def _pct(pred, targ): return center_errors_px(pred, targ, frame).quantile(q/100)
     return AccumMetric(_pct, flatten=False, name=f'center_p{q:g}_px')
+
+# %% ../nbs/05_regression.ipynb #c57c3b25
+def _mean_center_error_px(pred, targ, frame=(640, 480)): return center_errors_px(pred, targ, frame).mean()
+
+# %% ../nbs/05_regression.ipynb #d2048c03
+def center_error_metric(frame:tuple=(640, 480), # (width, height) of the original frames in pixels
+                       )->AccumMetric:
+    "A fastai metric: the mean centre error in pixels of frames of size `frame`, over the whole validation set."
+    return AccumMetric(partial(_mean_center_error_px, frame=tuple(frame)), flatten=False, name='center_error_px')

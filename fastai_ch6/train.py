@@ -6,10 +6,10 @@
 __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'VALID_PERSON', 'OutputExists', 'prepare_out', 'output_lock',
            'global_epoch', 'EpochCheckpoint', 'load_checkpoint', 'task_defaults', 'check_options', 'default_data',
            'unreadable_image', 'check_data', 'WeightsUnavailable', 'resolve_arch', 'regression_shape', 'task_dls',
-           'frame_sizes', 'center_error_metric', 'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches',
-           'TrainingDiverged', 'StopOnNonFinite', 'EpochLines', 'fine_tune_from', 'train_task', 'multilabel_scores',
-           'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict',
-           'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
+           'frame_sizes', 'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches', 'TrainingDiverged',
+           'StopOnNonFinite', 'EpochLines', 'fine_tune_from', 'train_task', 'multilabel_scores', 'regression_scores',
+           'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions',
+           'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
 import os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
@@ -102,7 +102,7 @@ from .losses import BinaryCrossEntropy
 from .metrics import multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
 from .models import small_cnn, head_cnn, pretrained_available, course_resnet
 from .thresholds import best_thresholds, sweep_thresholds
-from .regression import biwi_dls, center_error_pct, center_errors_px, biwi_frames
+from .regression import biwi_dls, center_error_metric, center_error_pct, center_errors_px, biwi_frames
 
 # %% ../nbs/06_train.ipynb #a2a63c80
 TASKS = ('multilabel', 'regression')
@@ -234,15 +234,6 @@ def frame_sizes(files, # image files
     def _size(f):
         with Image.open(f) as im: return im.size
     return torch.tensor([_size(f) for f in files], dtype=torch.float32).view(-1, 2)
-
-# %% ../nbs/06_train.ipynb #c57c3b25
-def _mean_center_error_px(pred, targ, frame=(640, 480)): return center_errors_px(pred, targ, frame).mean()
-
-# %% ../nbs/06_train.ipynb #d2048c03
-def center_error_metric(frame:tuple=(640, 480), # (width, height) of the original frames in pixels
-                       )->AccumMetric:
-    "A fastai metric: the mean centre error in pixels of frames of size `frame`, over the whole validation set."
-    return AccumMetric(partial(_mean_center_error_px, frame=tuple(frame)), flatten=False, name='center_error_px')
 
 # %% ../nbs/06_train.ipynb #d4406f3a
 def _learner_for(task, dls, arch='small', pretrained=True, seed=42):
