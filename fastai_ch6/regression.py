@@ -96,19 +96,21 @@ def sigmoid_range(x:torch.Tensor, # any activations
 # %% ../nbs/05_regression.ipynb #137e7868
 def center_errors_px(pred:torch.Tensor, # predicted centres scaled to [-1, 1], `[n, 2]` or `[n, 1, 2]`
                      targ:torch.Tensor, # true centres, same scale
-                     frame:tuple=(640, 480), # (width, height) of the original frame in pixels
+                     frame=(640, 480), # (width, height) of the original frame in pixels: one for all points, or `[n, 2]`, one per point
                     )->torch.Tensor:
     "Distance in pixels of the original frame between each predicted and true centre."
     for name, o in (('predictions', pred), ('targets', targ)):
         if torch.as_tensor(o).shape[-1:] != (2,): raise ValueError(f"{name} of shape {tuple(torch.as_tensor(o).shape)}: expected points (x, y), the last dimension 2.")
     p, t = (torch.as_tensor(o).as_subclass(torch.Tensor).float().view(-1, 2) for o in (pred, targ))
     if p.shape != t.shape: raise ValueError(f"{len(p)} predicted points for {len(t)} targets.")
-    return ((p - t) * torch.tensor(frame, dtype=p.dtype, device=p.device) / 2).norm(dim=1)
+    return ((p - t) * torch.as_tensor(frame, dtype=p.dtype, device=p.device).view(-1, 2) / 2).norm(dim=1)
 
 # %% ../nbs/05_regression.ipynb #af8ee075
-def center_error_px(pred, targ):
-    "Mean distance in pixels of the 640x480 frame between predicted and true head centres (a fastai metric)."
-    return center_errors_px(pred, targ).mean()
+def center_error_px(pred, targ,
+                    frame=(640, 480), # (width, height) of the original frame in pixels (BIWI's by default)
+                   ):
+    "Mean distance in pixels of the frame between predicted and true head centres (a fastai metric)."
+    return center_errors_px(pred, targ, frame).mean()
 
 # %% ../nbs/05_regression.ipynb #e752d190
 def center_error_pct(q:float=90, # the percentile
@@ -118,11 +120,8 @@ def center_error_pct(q:float=90, # the percentile
     def _pct(pred, targ): return center_errors_px(pred, targ, frame).quantile(q/100)
     return AccumMetric(_pct, flatten=False, name=f'center_p{q:g}_px')
 
-# %% ../nbs/05_regression.ipynb #c57c3b25
-def _mean_center_error_px(pred, targ, frame=(640, 480)): return center_errors_px(pred, targ, frame).mean()
-
 # %% ../nbs/05_regression.ipynb #d2048c03
 def center_error_metric(frame:tuple=(640, 480), # (width, height) of the original frames in pixels
                        )->AccumMetric:
     "A fastai metric: the mean centre error in pixels of frames of size `frame`, over the whole validation set."
-    return AccumMetric(partial(_mean_center_error_px, frame=tuple(frame)), flatten=False, name='center_error_px')
+    return AccumMetric(partial(center_error_px, frame=tuple(frame)), flatten=False, name='center_error_px')

@@ -544,11 +544,7 @@ def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
                       frames=(640, 480), # (width, height) of the frames in pixels: one for all, or `[n, 2]`, one per frame (`frame_sizes`)
                      )->dict:
     "The regression lesson's metrics: mean and 90th-percentile centre error in pixels of each frame."
-    p, t = (o.as_subclass(Tensor).float().view(-1, 2) for o in (preds, targs))
-    sizes = torch.as_tensor(frames, dtype=torch.float32).view(-1, 2).expand(len(p), 2)
-    e = torch.empty(len(p))
-    for s in sizes.unique(dim=0):
-        m = (sizes == s).all(1); e[m] = center_errors_px(p[m], t[m], tuple(s.tolist()))
+    e = center_errors_px(preds, targs, frames)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))
 
 # %% ../nbs/06_train.ipynb #d8ee333a
