@@ -1,7 +1,8 @@
 """Transfer learning offline: the course's pretrained body (`course_resnet`) fine-tuned vs the same architecture from scratch.
 
-On a small PASCAL stand-in (a seeded sample of `n_items` rows of train.csv, 64 px, about half of it training and
-half validation), for each seed: `vision_learner(dls, course_resnet)` + `fine_tune(epochs-1)` (one frozen epoch, then
+On a small PASCAL stand-in (by default 500 training pictures and 1000 validation pictures, seeded samples of the
+training and validation rows of train.csv, 64 px; `--n-items N` instead takes N rows of either kind, about half and
+half, as the first benches did), for each seed: `vision_learner(dls, course_resnet)` + `fine_tune(epochs-1)` (one frozen epoch, then
 `epochs-1` unfrozen: `epochs` in all), against `vision_learner(dls, course_resnet, pretrained=False)` +
 `fit_one_cycle(epochs)`; and, to see what the pretrained features alone are worth, the pretrained body kept frozen
 with only the head trained (`fit_one_cycle(epochs)`). All see the same data, epochs and batches per epoch.
@@ -9,27 +10,38 @@ Reports the macro mAP (`mean_average_precision`) on the validation rows for each
 fine-tuned minus from scratch, and the median seconds per epoch of each. The learning rates default to each method's
 better of 4e-3 and 1e-2 in a two-seed probe (fine-tuning: 1e-2, from scratch: 4e-3, frozen: 1e-2).
 
-Run: python bench/bench_transfer.py [--n-items 500] [--epochs 8] [--seeds 0 1 2] [--threads 2] [--weights FILE]
+Run: python bench/bench_transfer.py [--train-items 500] [--valid-items 1000] [--epochs 8] [--freeze-epochs 1]
+                                   [--seeds 0 1 2] [--hows fine-tuned scratch frozen] [--threads 2] [--weights FILE]
 """
 import argparse, os, statistics, time
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import warnings; warnings.filterwarnings('ignore')
 import torch
 from fastai.vision.all import vision_learner, set_seed
-from fastai_ch6.datablock import pascal_dls
+import pandas as pd
+from fastai_ch6.data import pascal_2007, read_labels_csv, VOC_CLASSES
+from fastai_ch6.datablock import pascal_dls, pascal_dblock
 from fastai_ch6.losses import BinaryCrossEntropy
 from fastai_ch6.metrics import mean_average_precision
 from fastai_ch6.models import course_resnet
 
+def make_dls(a):
+    "Fresh `DataLoaders` (vision_learner adds Normalize to them): `--n-items` mixed rows, else `--train-items` + `--valid-items`."
+    if a.n_items: return pascal_dls(source='synthetic', n_items=a.n_items, size=64, bs=a.bs)
+    path = pascal_2007('synthetic')
+    df = read_labels_csv(path/'train.csv', vocab=VOC_CLASSES)
+    df = pd.concat([df[~df.is_valid].sample(a.train_items, random_state=42), df[df.is_valid].sample(a.valid_items, random_state=42)])
+    return pascal_dblock(path, 64).dataloaders(df.reset_index(drop=True), bs=a.bs, num_workers=0, path=path)
+
 def run(a, seed, how):
-    dls = pascal_dls(source='synthetic', n_items=a.n_items, size=64, bs=a.bs)   # fresh: vision_learner adds Normalize to it
+    dls = make_dls(a)
     set_seed(seed, reproducible=True)
     pretrained = how != 'scratch'
     learn = vision_learner(dls, course_resnet, pretrained=pretrained, weights=a.weights if pretrained else None,
                            loss_func=BinaryCrossEntropy())
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging():
-        if how == 'fine-tuned': learn.fine_tune(a.epochs - 1, base_lr=a.lr_ft)
+        if how == 'fine-tuned': learn.fine_tune(a.epochs - a.freeze_epochs, base_lr=a.lr_ft, freeze_epochs=a.freeze_epochs)
         elif how == 'frozen': learn.fit_one_cycle(a.epochs, a.lr_ft)          # vision_learner froze the body
         else: learn.fit_one_cycle(a.epochs, a.lr_scratch)
     s_epoch = (time.perf_counter() - t)/a.epochs
@@ -38,20 +50,26 @@ def run(a, seed, how):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--n-items', type=int, default=500); ap.add_argument('--epochs', type=int, default=8)
+    ap.add_argument('--n-items', type=int, default=None, help='a mixed sample of this many rows instead (the first benches: 500)')
+    ap.add_argument('--train-items', type=int, default=500); ap.add_argument('--valid-items', type=int, default=1000)
+    ap.add_argument('--epochs', type=int, default=8); ap.add_argument('--freeze-epochs', type=int, default=1)
+    ap.add_argument('--hows', nargs='+', default=['fine-tuned', 'scratch', 'frozen'])
     ap.add_argument('--bs', type=int, default=32); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--lr-ft', type=float, default=1e-2); ap.add_argument('--lr-scratch', type=float, default=4e-3)
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--weights', default=None, help='weights file (default: shipped)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print(f"cpus {os.cpu_count()}, torch threads {torch.get_num_threads()}, load average before {os.getloadavg()}", flush=True)
-    hows = ['fine-tuned', 'scratch', 'frozen']
+    hows = a.hows
     res = {h: [] for h in hows}
     for seed in a.seeds:
         for how in hows:
             m, s = run(a, seed, how); res[how].append((m, s))
             print(f"seed {seed} {how:10}: mAP {m:.3f}, {s:.2f} s/epoch", flush=True)
     med = {k: (statistics.median(m for m, _ in v), statistics.median(s for _, s in v)) for k, v in res.items()}
-    print(f"median mAP ({a.epochs} epochs, {len(a.seeds)} seeds): " + ', '.join(f"{h} {med[h][0]:.3f}" for h in hows) +
-          f"; fine-tuned minus from scratch {med['fine-tuned'][0] - med['scratch'][0]:+.3f}")
+    print(f"median mAP ({a.epochs} epochs, {len(a.seeds)} seeds): " + ', '.join(f"{h} {med[h][0]:.3f}" for h in hows))
+    if {'fine-tuned', 'scratch'} <= set(hows):
+        d = [f[0] - s[0] for f, s in zip(res['fine-tuned'], res['scratch'])]
+        print(f"fine-tuned minus from scratch: medians {med['fine-tuned'][0] - med['scratch'][0]:+.3f}; paired by seed "
+              f"{' '.join(f'{v:+.3f}' for v in d)} (median {statistics.median(d):+.3f}, smallest {min(d):+.3f})")
     print("median s/epoch: " + ', '.join(f"{h} {med[h][1]:.2f}" for h in hows) + f"; load average after {os.getloadavg()}")

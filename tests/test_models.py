@@ -7,7 +7,7 @@ from torch import nn
 import fastai_ch6.data as data
 import fastai_ch6.standins as standins
 import fastai_ch6.models as models
-from fastai_ch6.models import (course_resnet, fractal_corpus, weights_path, model_card, load_body, CORPUS_STATS)
+from fastai_ch6.models import (course_resnet, fractal_corpus, shapes_corpus, weights_path, model_card, load_body, CORPUS_STATS)
 
 ROOT = Path(__file__).resolve().parent.parent
 # everything that draws the stand-ins, or knows what they look like
@@ -33,6 +33,20 @@ def test_corpus_generation_never_reaches_the_drawing_code(monkeypatch):
         monkeypatch.setattr(mod, 'GLYPHS', None, raising=False)
     x, y = fractal_corpus(12, 3, 32, seed=5)            # fractal and noise classes
     assert x.shape == (36, 3, 32, 32) and set(y.tolist()) == set(range(12))
+    x, y = shapes_corpus(12, 40, 32, seed=5)             # compound shapes
+    assert x.shape == (40, 3, 32, 32) and y.sum() >= 40
+
+def test_shapes_draw_only_their_own_polygons(monkeypatch):
+    "Every stroke of the shapes corpus comes from `draw_shape` or `dead_leaves`, through PIL's drawing calls."
+    from PIL import ImageDraw
+    callers = set()
+    for name in ('polygon', 'rectangle', 'ellipse', 'line', 'text', 'bitmap', 'pieslice', 'chord', 'rounded_rectangle'):
+        orig = getattr(ImageDraw.ImageDraw, name)
+        def spy(self, *a, _orig=orig, **k):
+            callers.add(sys._getframe(1).f_code.co_name); return _orig(self, *a, **k)
+        monkeypatch.setattr(ImageDraw.ImageDraw, name, spy)
+    shapes_corpus(6, 10, 32, seed=2)
+    assert callers == {'draw_shape', 'dead_leaves'}
 
 def test_shipped_weights_load_safely_with_the_expected_keys():
     fname = weights_path()
@@ -50,6 +64,7 @@ def test_model_card_describes_the_shipped_file():
     assert card['sha256'] == hashlib.sha256(weights_path().read_bytes()).hexdigest()
     assert card['stats'] == [list(s) for s in CORPUS_STATS]
     assert card['corpus']['n_classes'] >= 100 and card['valid_accuracy'] > 10*card['chance_accuracy']
+    assert card['shapes']['n_classes'] >= 100 and card['shape_valid_map'] > 10*card['shape_chance_map']
     assert card['call'].startswith('pretrain_course_resnet(')
 
 def test_wrong_weights_file_is_refused_with_its_name(tmp_path):
