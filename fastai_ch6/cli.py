@@ -31,14 +31,14 @@ def _parser():
                                 'and head-centre regression (BIWI format). Train, evaluate and predict.')
     sub = p.add_subparsers(dest='cmd', required=True, metavar='SUBCOMMAND')
     t = sub.add_parser('train', help='train a task and save model, thresholds, metrics and plots',
-                       description="Train the course's small network from scratch (default), or fine-tune a pretrained body as the chapter does "
-                                   "(--arch course_resnet or resnet18: the body frozen first, then every layer), with a progress bar and a "
+                       description="Fine-tune a pretrained body as the chapter does (the body frozen first, then every layer; by default the course's "
+                                   "body for multilabel), or train a small network from scratch (by default for regression), with a progress bar and a "
                                    "per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.")
     t.add_argument('task', choices=_TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
     t.add_argument('--data', type=Path, help="dataset root; default: the task's dataset ($FASTAI_CH6_DATA picks real, synthetic or auto)")
     t.add_argument('--out', type=Path, default=None, help='output folder (default: ch6-output/TASK); refuses one that holds results')
-    t.add_argument('--arch', default='small', help="small (default: the course's small networks, from scratch), course_resnet (the course's "
-                   "body, pretrained offline), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
+    t.add_argument('--arch', help="course_resnet (the course's body, pretrained offline; default for multilabel), small (the course's small "
+                   "networks, from scratch; default for regression), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
     t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='with a pretrained --arch: fine-tune its weights (default) or train from scratch')
     t.add_argument('--download-weights', action='store_true', help='allow downloading ImageNet weights that are not in the cache (network)')
     t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 10; fine-tuning: 3, with every layer trainable, after the frozen ones)')
@@ -73,13 +73,16 @@ def _parser():
     r.add_argument('--overwrite', action='store_true', help='replace an existing --to file')
     r.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
     q = sub.add_parser('pretrain', help="pretrain the course's body on its formula-driven corpus (the shipped weights' recipe)",
-                       description="Generate the formula-driven corpus and pretrain course_resnet on it; writes course_resnet.pth and its model card.")
+                       description="Draw the formula-driven corpora and pretrain course_resnet on them (fractals and noise, then compound shapes); writes course_resnet.pth and its model card.")
     q.add_argument('--out', type=Path, required=True, help='folder for course_resnet.pth and course_resnet.json')
-    q.add_argument('--n-classes', type=_option('n_items'), default=128, help='classes in the corpus (default 128)')
-    q.add_argument('--n-per-class', type=_option('n_items'), default=200, help='images per class (default 200)')
+    q.add_argument('--n-classes', type=_option('n_items'), default=128, help='stage 1: fractal and noise classes (default 128)')
+    q.add_argument('--n-per-class', type=_option('n_items'), default=200, help='stage 1: images per class (default 200)')
     q.add_argument('--size', type=_option('size'), default=64, help='image size (default 64)')
-    q.add_argument('--epochs-small', type=_option('epochs'), help='epochs on the pictures at half size, first (default 6)')
-    q.add_argument('--epochs', type=_option('epochs'), help='epochs at full size, then (default 2)')
+    q.add_argument('--epochs-small', type=_option('epochs'), help='stage 1: epochs on the fractals at half size, first (default 6)')
+    q.add_argument('--epochs', type=_option('epochs'), help='stage 1: epochs at full size, then (default 2)')
+    q.add_argument('--shape-classes', type=_option('n_items'), default=128, help='stage 2: classes of compound shapes (default 128)')
+    q.add_argument('--shape-images', type=_option('n_items'), default=16000, help='stage 2: pictures of compound shapes (default 16000)')
+    q.add_argument('--shape-epochs', type=_option('epochs'), help='stage 2: epochs on the compound shapes (default 6)')
     q.add_argument('--seed', type=int, default=0, help='seed of the corpus and the training (default 0)')
     d = sub.add_parser('demo', help='train, evaluate and predict both tasks on the stand-in data, with a summary',
                        description="The course's main job on its embedded default data: both tasks, then predictions and a summary.")
@@ -101,10 +104,13 @@ def _one_line(message, category, filename, lineno, file=None, line=None):
 def _pretrain(a):
     "`ch6 pretrain`: the shipped weights' recipe, into `a.out`."
     from fastai_ch6.models import pretrain_course_resnet
-    kw = dict(n_classes=a.n_classes, n_per_class=a.n_per_class, size=a.size, seed=a.seed,
-              **{k: v for k, v in dict(epochs=a.epochs, epochs_small=a.epochs_small).items() if v is not None})
+    given = dict(epochs=a.epochs, epochs_small=a.epochs_small, shape_epochs=a.shape_epochs)
+    kw = dict(n_classes=a.n_classes, n_per_class=a.n_per_class, size=a.size, seed=a.seed, shape_classes=a.shape_classes,
+              shape_images=a.shape_images, **{k: v for k, v in given.items() if v is not None})
     card = pretrain_course_resnet(a.out, command='ch6 ' + ' '.join(sys.argv[1:]), **kw)
-    print(f"course_resnet pretrained: {card['valid_accuracy']:.1%} held-out accuracy on {card['corpus']['n_classes']} classes; saved in {a.out}/")
+    done = [f"{card['valid_accuracy']:.1%} held-out accuracy on {card['corpus']['n_classes']} fractal and noise classes" if 'corpus' in card else '',
+            f"held-out mAP {card['shape_valid_map']:.3f} on {card['shapes']['n_classes']} shape classes" if 'shapes' in card else '']
+    print(f"course_resnet pretrained: {'; '.join(d for d in done if d)}; saved in {a.out}/")
 
 # %% ../nbs/08_cli.ipynb #44f288eb
 def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
