@@ -54,10 +54,10 @@ Paired by seed, minus shipped: fine-tuned +0.013 +0.031 +0.039 +0.051 -0.001 (me
 import argparse, os, sys, time
 import warnings; warnings.filterwarnings('ignore')
 import numpy as np, torch
-from fastai.vision.all import (TfmdDL, DataLoaders, TensorImage, TensorMultiCategory, IntToFloatTensor, Normalize,
+from fastai.vision.all import (TensorImage, TensorMultiCategory,
                                vision_learner, BCEWithLogitsLossFlat, accuracy_multi, set_seed)
-from fastai_ch6.models import (CORPUS_STATS, course_resnet, ifs_class, ifs_maps, chaos_game, points_to_counts, _rotations,
-                               _noise_field, _colourise, _dilate, gratings, _save, _half, _Pairs, _call)
+from fastai_ch6.models import (course_resnet, ifs_class, chaos_game, _rotations,
+                               _noise_field, _colourise, _dilate, gratings, _save, _half, _call, corpus_dls)
 from fastai_ch6.metrics import mean_average_precision
 
 def backgrounds(n, size, rng):
@@ -137,13 +137,6 @@ def multiobject_corpus(n_classes=64, n_images=16000, size=64, max_objects=3, n_d
     x = TensorImage(torch.from_numpy((img*255).round().clip(0, 255).astype(np.uint8)))
     return x, TensorMultiCategory(torch.from_numpy(y))
 
-def dls_of(x, y, bs=128, valid_pct=0.1, seed=0):
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    n_valid = max(1, int(len(x)*valid_pct))
-    tfms = [IntToFloatTensor(), Normalize.from_stats(*CORPUS_STATS)]
-    dl = lambda i, train: TfmdDL(_Pairs(x[i], y[i]), bs=bs, shuffle=train, drop_last=train, after_batch=tfms, num_workers=0)
-    return DataLoaders(dl(idx[n_valid:], True), dl(idx[:n_valid], False))
-
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--dest', default='/tmp/multiobject'); ap.add_argument('--n-classes', type=int, default=64)
@@ -166,11 +159,11 @@ if __name__ == '__main__':
         g = x[:16].permute(0, 2, 3, 1).numpy().reshape(4, 4, 64, 64, 3).transpose(0, 2, 1, 3, 4).reshape(256, 256, 3)
         Image.fromarray(g).resize((512, 512), Image.NEAREST).save(a.preview); print(y[:16].nonzero().tolist()); sys.exit()
     set_seed(a.seed)
-    learn = vision_learner(dls_of(_half(x), y, a.bs, 0.1, a.seed), course_resnet, pretrained=a.init is not None,
+    learn = vision_learner(corpus_dls(_half(x), y, a.bs, 0.1, a.seed), course_resnet, pretrained=a.init is not None,
                            weights=a.init, normalize=False, n_out=a.n_classes, loss_func=BCEWithLogitsLossFlat(), metrics=accuracy_multi)
     learn.unfreeze()
     t0, res = time.perf_counter(), {}
-    for n_ep, dls in [(a.epochs_small, learn.dls), (a.epochs, dls_of(x, y, a.bs, 0.1, a.seed))]:
+    for n_ep, dls in [(a.epochs_small, learn.dls), (a.epochs, corpus_dls(x, y, a.bs, 0.1, a.seed))]:
         learn.dls = dls
         if n_ep: learn.fit_one_cycle(n_ep, a.lr)
         with learn.no_bar(): p, t = learn.get_preds()

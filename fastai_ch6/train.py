@@ -119,13 +119,14 @@ def _check_task(task):
     return task
 
 # %% ../nbs/06_train.ipynb #80378370
+def _arch_or_default(task, arch): return DEFAULT_ARCH[_check_task(task)] if arch is None else arch
+
 def task_defaults(task:str, # 'multilabel' or 'regression'
                   arch=None, # see `resolve_arch`; `None`: the task's `DEFAULT_ARCH`
                   pretrained:bool=True, # fine-tune pretrained weights
                  )->dict:
     "The course's default settings for `task` with `arch`: the small network's, or those for fine-tuning a pretrained body."
-    d = DEFAULTS[_check_task(task)]
-    arch = DEFAULT_ARCH[task] if arch is None else arch
+    d, arch = DEFAULTS[_check_task(task)], _arch_or_default(task, arch)
     return {**d, **FINE_TUNE} if arch != 'small' and pretrained else d
 
 # %% ../nbs/06_train.ipynb #08188104
@@ -264,7 +265,7 @@ def task_learner(task:str, # 'multilabel' or 'regression'
                  valid_person:str=VALID_PERSON, # regression: the person (folder) held out for validation
                 )->Learner:
     "The `Learner` for `task` on `data`: the chapter's `vision_learner` with a pretrained `arch`, or the course's small network from scratch."
-    arch = resolve_arch(DEFAULT_ARCH[_check_task(task)] if arch is None else arch, pretrained, download_weights)
+    arch = resolve_arch(_arch_or_default(task, arch), pretrained, download_weights)
     return _learner_for(task, task_dls(task, data, size, bs, seed, n_items, valid_person=valid_person), arch, pretrained, seed)
 
 # %% ../nbs/06_train.ipynb #9c0dab77
@@ -409,7 +410,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
                valid_person:str=VALID_PERSON, # regression: the person (folder) held out for validation; recorded, so `evaluate` uses it too
               )->dict:
     "Train `task` (the small network from scratch, or fine-tune a pretrained `arch` as the chapter does) with checkpoints; save model, thresholds, metrics and plots to `out`."
-    arch = DEFAULT_ARCH[_check_task(task)] if arch is None else arch
+    arch = _arch_or_default(task, arch)
     pretrained = pretrained and arch != 'small'
     d = task_defaults(task, arch, pretrained)
     check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads)
