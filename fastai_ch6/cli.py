@@ -32,16 +32,16 @@ def _parser():
     sub = p.add_subparsers(dest='cmd', required=True, metavar='SUBCOMMAND')
     t = sub.add_parser('train', help='train a task and save model, thresholds, metrics and plots',
                        description="Fine-tune a pretrained body as the chapter does (the body frozen first, then every layer; by default the course's "
-                                   "body for multilabel), or train a small network from scratch (by default for regression), with a progress bar and a "
+                                   "body, for both tasks), or train a small network from scratch (--arch small), with a progress bar and a "
                                    "per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.")
     t.add_argument('task', choices=_TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
     t.add_argument('--data', type=Path, help="dataset root; default: the task's dataset ($FASTAI_CH6_DATA picks real, synthetic or auto)")
     t.add_argument('--out', type=Path, default=None, help='output folder (default: ch6-output/TASK); refuses one that holds results')
-    t.add_argument('--arch', help="course_resnet (the course's body, pretrained offline; default for multilabel), small (the course's small "
-                   "networks, from scratch; default for regression), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
+    t.add_argument('--arch', help="course_resnet (the course's body, pretrained offline; the default; for regression cut at its 1/8 grid with a "
+                   "soft-argmax head), small (the course's small networks, from scratch), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
     t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='with a pretrained --arch: fine-tune its weights (default) or train from scratch')
     t.add_argument('--download-weights', action='store_true', help='allow downloading ImageNet weights that are not in the cache (network)')
-    t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 10; fine-tuning: 3, with every layer trainable, after the frozen ones)')
+    t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 3, with every layer trainable, after the frozen ones; 10 for --arch small or --no-pretrained)')
     t.add_argument('--freeze-epochs', type=_option('freeze_epochs'), help='epochs with the pretrained body frozen, first (default 1)')
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
