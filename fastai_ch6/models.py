@@ -282,7 +282,7 @@ def corpus_stats(x:torch.Tensor, # uint8 pictures `[n, 3, h, w]`
     return [round(v, 3) for v in x.mean((0, 2, 3)).tolist()], [round(v, 3) for v in x.std((0, 2, 3)).tolist()]
 
 # %% ../nbs/07_models.ipynb #2ee93e29
-CORPUS_STATS = ([0.496, 0.495, 0.502], [0.257, 0.255, 0.256])   # `corpus_stats` of the default corpus; checked below
+CORPUS_STATS = ([0.496, 0.495, 0.502], [0.257, 0.255, 0.256])   # `corpus_stats` of stage 1's default corpus, checked below; both stages and fine-tuning use these
 
 # %% ../nbs/07_models.ipynb #fe92891a
 class _Pairs:
@@ -292,8 +292,8 @@ class _Pairs:
     def __getitem__(self, i): return self.x[i], self.y[i]
 
 # %% ../nbs/07_models.ipynb #23fde72b
-def corpus_dls(x:TensorImage, # uint8 pictures from `fractal_corpus`
-               y:TensorCategory, # their classes
+def corpus_dls(x:TensorImage, # uint8 pictures from `fractal_corpus` or `shapes_corpus`
+               y:torch.Tensor, # their classes (`fractal_corpus`), or multi-hot rows (`shapes_corpus`)
                bs:int=128, # batch size
                valid_pct:float=0.1, # share of the pictures held out to measure accuracy
                seed:int=0, # seed of that split and of the shuffling
