@@ -1,7 +1,8 @@
 """One torch thread against two: training and prediction speed on this machine, in one run.
 
-For each model the course trains by default (`small_cnn` for PASCAL at 64 px, `head_cnn` for BIWI at 120×160, and
-the fine-tuned `course_resnet` at 64 px) and for batch prediction (`get_preds` over the validation set of the
+For each model the course trains (`small_cnn` for PASCAL at 64 px, `head_cnn` for BIWI at 120×160, and the
+fine-tuned `course_resnet`: at 64 px for PASCAL, and cut at its 1/8 grid by `point_learner` for BIWI at 120×160, the
+two defaults) and for batch prediction (`get_preds` over the validation set of the
 multi-label stand-in), alternates 1 and 2 threads `--runs` times and reports images per second: the medians and the
 ratio 2 threads / 1 thread. The load average before and after is printed, because threads behave very differently on
 an idle machine and on a busy one (run it under load, for example beside `stress --cpu 2`, to see both).
@@ -19,7 +20,7 @@ from fastai_ch6.losses import BinaryCrossEntropy
 from fastai_ch6.models import small_cnn
 from fastai_ch6.models import course_resnet
 from fastai_ch6.regression import biwi_dls
-from fastai_ch6.models import head_cnn
+from fastai_ch6.models import head_cnn, point_learner
 from speed import _Timer
 
 def learners():
@@ -28,7 +29,9 @@ def learners():
     return {'small_cnn (PASCAL, 64 px)': lambda: Learner(ml(), small_cnn(), loss_func=BinaryCrossEntropy()),
             'course_resnet fine-tune (PASCAL, 64 px)': lambda: vision_learner(ml(), course_resnet, loss_func=BinaryCrossEntropy()),
             'head_cnn (BIWI, 120x160)': lambda: Learner(biwi_dls(biwi_head_pose(), size=(120, 160), bs=64), head_cnn(),
-                                                         loss_func=MSELossFlat())}
+                                                         loss_func=MSELossFlat()),
+            'course_resnet point_learner fine-tune (BIWI, 120x160)': lambda: point_learner(biwi_dls(biwi_head_pose(), size=(120, 160), bs=64),
+                                                                                         course_resnet, loss_func=MSELossFlat())}
 
 def train_speed(make, threads, warm, n):
     torch.set_num_threads(threads); set_seed(0)
