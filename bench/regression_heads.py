@@ -31,7 +31,7 @@ from torch import nn
 from fastai.vision.all import vision_learner, MSELossFlat, ConvLayer, set_seed
 from fastai_ch6.core import torch_threads
 from fastai_ch6.train import train_task, task_defaults, task_dls, default_data, frame_sizes, fine_tune_from, FINE_TUNE
-from fastai_ch6.models import course_resnet, SpatialSoftArgmax
+from fastai_ch6.models import course_resnet, SpatialSoftArgmax, grid_cut
 from fastai_ch6.regression import center_error_metric, center_errors_px
 
 def by_train_task(how, seed, threads, out):
@@ -45,7 +45,9 @@ def by_vision_learner(how, seed, threads, out):
     set_seed(seed, reproducible=True)
     kw = dict(loss_func=MSELossFlat(), metrics=[center_error_metric(frame)])
     if how == 'pool': learn = vision_learner(dls, course_resnet, y_range=(-1, 1), **kw)
-    else: learn = vision_learner(dls, course_resnet, custom_head=nn.Sequential(ConvLayer(256, 64), nn.Conv2d(64, 1, 1), SpatialSoftArgmax()), **kw)
+    else:
+        head = nn.Sequential(ConvLayer(grid_cut(course_resnet, 32)[1], 64), nn.Conv2d(64, 1, 1), SpatialSoftArgmax())   # the last grid's channels
+        learn = vision_learner(dls, course_resnet, custom_head=head, **kw)
     with torch_threads(threads), learn.no_bar(), learn.no_logging():
         fine_tune_from(learn, FINE_TUNE['epochs'], FINE_TUNE['lr'], FINE_TUNE['freeze_epochs'])
         return float(center_errors_px(*learn.get_preds()).mean())

@@ -540,8 +540,8 @@ def point_learner(dls:DataLoaders, # points data, such as `biwi_dls`
     "`vision_learner` for points: `arch`'s pretrained body cut at a fine grid (`grid_cut`), then `point_head`; `fine_tune` works as usual."
     arch = ifnone(arch, course_resnet)
     meta = model_meta.get(arch, _default_meta)
-    cut, nf = grid_cut(arch, stride)
-    model = create_vision_model(arch, get_c(dls), pretrained=pretrained, cut=cut, custom_head=point_head(nf, get_c(dls)//2, c))
+    (cut, nf), n_out = grid_cut(arch, stride), get_c(dls)      # n_out: 2 numbers per point
+    model = create_vision_model(arch, n_out, pretrained=pretrained, cut=cut, custom_head=point_head(nf, n_out//2, c))
     _add_norm(dls, meta, pretrained, 3)                   # what `vision_learner` does: the pretraining's statistics
     learn = Learner(dls, model, splitter=partial(_nonempty, meta['split']), **kwargs)
     if pretrained: learn.freeze()
