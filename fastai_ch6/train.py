@@ -100,7 +100,7 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
 from .datablock import pascal_dls, small_images
 from .losses import BinaryCrossEntropy
 from .metrics import multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
-from .models import small_cnn, head_cnn, pretrained_available, course_resnet, point_learner
+from .models import small_cnn, head_cnn, pretrained_available, course_resnet, point_learner, cpu_speedups, CPUMixedPrecision
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, center_error_metric, center_error_pct, center_errors_px, biwi_frames
 
@@ -456,7 +456,7 @@ def _resume_config(out, config):
     if not (out/'checkpoint.pth').exists(): raise FileNotFoundError(f"{out/'checkpoint.pth'}: no checkpoint to resume from.")
     old = _read_json(out/'train_config.json') if (out/'train_config.json').exists() else {}
     if config['lr'] is None: config = dict(config, lr=old.get('lr'))
-    same = [k for k in config if k != 'threads']
+    same = [k for k in config if k not in ('threads', 'bf16')]   # these change only the speed and the last digits
     if old and {k: old.get(k) for k in same} != {k: config[k] for k in same}:
         raise ValueError(f"{out}: the checkpoint was trained with {old}; resume with the same settings.")
     return config, old.get('run_id', uuid.uuid4().hex[:12])
@@ -473,6 +473,8 @@ def _train(data, out, config, arch, resume, quiet):
     task = config['task']
     learn = _learner_for(task, task_dls(task, data, config['size'], config['bs'], config['seed'], config['n_items'], valid_person=config['valid_person'] or VALID_PERSON),
                          arch, config['pretrained'], config['seed'])
+    learn.add_cbs(cpu_speedups(learn.dls.device))          # channels-last, and bfloat16 where the CPU has it (lesson 07); none on a GPU
+    config['bf16'] = any(isinstance(cb, CPUMixedPrecision) for cb in learn.cbs)   # recorded: it changes the last digits
     if not len(learn.dls.train):
         raise ValueError(f"bs={config['bs']} is larger than the {len(learn.dls.train_ds)} training images: choose a smaller --bs.")
     start, run_id = 0, uuid.uuid4().hex[:12]
@@ -495,6 +497,7 @@ def _train(data, out, config, arch, resume, quiet):
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
         if rank: return {}                                   # only the first process evaluates and saves
+    learn.to_contiguous(to_fp32=True)                       # evaluated and exported in float32, in the usual layout, on any machine
     with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
 
 # %% ../nbs/06_train.ipynb #100922df
