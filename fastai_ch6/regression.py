@@ -14,6 +14,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from fastai.vision.all import *
 from .data import DataFormatError, get_ctr
+from .datablock import cache_items
+
 
 # %% ../nbs/05_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame
@@ -73,6 +75,7 @@ def biwi_dls(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
              bs:int=64, # batch size
              num_workers:int=0, # worker processes; on a 2-core CPU they only compete with the training
              seed:int|None=42, # seed for the shuffling and augmentation, `None` for none
+             cache:bool|None=None, # keep the decoded frames in memory after their first epoch (`cache_items`); default: when `draft`
              **kwargs)->DataLoaders:
     "`DataLoaders` of (frame, head centre) for a BIWI-format folder, validating on person `valid_person`."
     files = biwi_frames(path, per_person)
@@ -83,7 +86,8 @@ def biwi_dls(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
     else:     blocks, get_y = (ImageBlock, PointBlock), get_ctr
     dblock = DataBlock(blocks=blocks, get_y=get_y, splitter=FuncSplitter(partial(_in_folder, name=valid_person)), batch_tfms=batch_tfms)
     if seed is not None: set_seed(seed)
-    return dblock.dataloaders(files, bs=bs, num_workers=num_workers, **kwargs)
+    dls = dblock.dataloaders(files, bs=bs, num_workers=num_workers, **kwargs)
+    return cache_items(dls) if ifnone(cache, draft) else dls          # `draft` frames: nothing random before the batch
 
 # %% ../nbs/05_regression.ipynb #be682d3c
 def sigmoid_range(x:torch.Tensor, # any activations
