@@ -228,7 +228,7 @@ def task_dls(task:str, # 'multilabel' or 'regression'
     set_seed(seed, reproducible=True)                    # before the DataLoaders: they draw their shuffling seed when made
     if task == 'multilabel':
         return pascal_dls(path=data, size=size, bs=bs, seed=seed, n_items=n_items, fast=fast,
-                          item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=Flip())
+                          item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=Flip(), cache=fast)
     return biwi_dls(data, size=regression_shape(size), bs=bs, seed=seed, per_person=n_items, valid_person=valid_person)
 
 # %% ../nbs/06_train.ipynb #cb091cbc
@@ -517,7 +517,7 @@ def _read_json(fname):
 # %% ../nbs/06_train.ipynb #93a8f88e
 def _finish(learn, task, out, config):
     "Evaluate on the validation set, pick thresholds, save plots, the exported model and a summary."
-    preds, targs = learn.get_preds()
+    preds, targs = learn.get_preds(dl=learn.dls.valid)        # the loader itself (in order, nothing dropped): its items are kept in memory
     if not torch.isfinite(preds).all():
         raise TrainingDiverged(f"training diverged: {int((~torch.isfinite(preds)).sum())} validation predictions are NaN or infinite. "
                                "Train again with a lower --lr (for example a tenth).")
