@@ -51,10 +51,16 @@ def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and
     return build_atomically(dest, write, params, f'{size}px images')
 
 # %% ../nbs/01_datablock.ipynb #59f24e24
+def _nbytes(item): return sum(getattr(o, 'nbytes', 0) for o in (item if isinstance(item, tuple) else (item,)))   # tensors' bytes
+
 def cache_items(dls:DataLoaders, # `DataLoaders` whose item pipeline has nothing random in it (no random `item_tfms`)
+                max_mb:float=1024, # keep nothing if the items would take more memory than this (estimated from the first)
                )->DataLoaders:
     "Make `dls.train` and `dls.valid` keep each item (after `after_item`) in memory the first time they make it (with `num_workers=0`); not their `test_dl`s."
-    for dl in dls.loaders[:2]:
+    loaders = dls.loaders[:2]
+    n = sum(len(dl.dataset) for dl in loaders)
+    if not n or n * _nbytes(loaders[0].do_item(0)) > max_mb * 2**20: return dls
+    for dl in loaders:
         made, make = {}, dl.do_item
         def do_item(s, made=made, make=make):
             if s not in made: made[s] = make(s)

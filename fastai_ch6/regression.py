@@ -16,7 +16,6 @@ from fastai.vision.all import *
 from .data import DataFormatError, get_ctr
 from .datablock import cache_items
 
-
 # %% ../nbs/05_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame
                size:tuple=(120, 160), # (height, width) to decode to
