@@ -61,9 +61,9 @@ if __name__ == '__main__':
     a = ap.parse_args()
     if a.child: print(json.dumps(measure(a.runs, a.batches))); sys.exit()
     with open('/proc/loadavg') as f: print('load average before:', f.read().split()[:3])
-    import torch
-    print('bfloat16 in hardware (fastai_ch6.models.cpu_has_bf16):',
-          any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')))
+    import warnings; warnings.filterwarnings('ignore')
+    from fastai_ch6.models import cpu_has_bf16
+    print('bfloat16 in hardware (cpu_has_bf16):', cpu_has_bf16())
     for isa in a.isa:
         env = dict(os.environ, **({} if isa == 'DEFAULT' else {'ONEDNN_MAX_CPU_ISA': isa}))
         out = subprocess.run([sys.executable, __file__, '--child', '--runs', str(a.runs), '--batches', str(a.batches)],

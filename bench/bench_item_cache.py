@@ -1,7 +1,7 @@
 """Reading the data of one epoch, with and without `cache_items`, for both tasks' default loaders (`task_dls`), in one run.
 
-For each task (PASCAL stand-in at 64 px, BIWI stand-in at 120x160) and each setting (`cache=True`, the default, and
-`cache=False`), builds the loaders `--runs` times (alternating the settings) and reads every training and validation
+For each task (PASCAL stand-in at 64 px, BIWI stand-in at 120x160) and each setting (with `cache_items`, the default, and
+without it), builds the loaders `--runs` times (alternating the settings) and reads every training and validation
 batch for three epochs, as training does, batch augmentation included; no model. Prints the median seconds of the first
 epoch and of the later ones, and the ratio uncached / cached for the later ones.
 
@@ -12,16 +12,14 @@ os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import warnings; warnings.filterwarnings('ignore')
 import torch
 import fastai_ch6.train as T
-from fastai_ch6.datablock import pascal_dls
-from fastai_ch6.regression import biwi_dls
-from fastai_ch6.train import regression_shape
 
 def loaders(task, cache):
-    data = T.default_data(task)
-    if task == 'multilabel':
-        from fastai.vision.all import Resize, ResizeMethod, Flip
-        return pascal_dls(path=data, size=64, bs=64, item_tfms=Resize(64, method=ResizeMethod.Squish), batch_tfms=Flip(), cache=cache)
-    return biwi_dls(data, size=regression_shape(120), bs=64, cache=cache)
+    "The loaders `ch6` trains `task` with (`task_dls`); `cache=False` takes off what `cache_items` put on them."
+    dls = T.task_dls(task, T.default_data(task))
+    if not cache:
+        for dl in dls.loaders[:2]:
+            if vars(dl).pop('do_item', None) is None: raise SystemExit('task_dls no longer keeps its items: nothing to compare')
+    return dls
 
 def epoch_times(dls, n=3):
     out = []

@@ -57,9 +57,8 @@ def cache_items(dls:DataLoaders, # `DataLoaders` whose item pipeline has nothing
                 max_mb:float=1024, # keep nothing if the items would take more memory than this (estimated from the first)
                )->DataLoaders:
     "Make `dls.train` and `dls.valid` keep each item (after `after_item`) in memory the first time they make it (with `num_workers=0`); not their `test_dl`s."
-    loaders = dls.loaders[:2]
-    n = sum(len(dl.dataset) for dl in loaders)
-    if not n or n * _nbytes(loaders[0].do_item(0)) > max_mb * 2**20: return dls
+    loaders = [dl for dl in dls.loaders[:2] if len(dl.dataset)]
+    if not loaders or sum(len(dl.dataset) for dl in loaders) * _nbytes(loaders[0].do_item(0)) > max_mb * 2**20: return dls
     for dl in loaders:
         made, make = {}, dl.do_item
         def do_item(s, made=made, make=make):

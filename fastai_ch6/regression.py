@@ -80,6 +80,8 @@ def biwi_dls(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
     files = biwi_frames(path, per_person)
     if not files.filter(partial(_in_folder, name=valid_person)):
         raise DataFormatError(f"{path}: no frames of person {valid_person!r} (folder {path/valid_person}) to validate on.")
+    if not files.filter(lambda f: not _in_folder(f, name=valid_person)):
+        raise DataFormatError(f"{path}: only person {valid_person!r} has frames, so none are left to train on; add the other people's folders.")
     if batch_tfms is None: batch_tfms = aug_transforms(size=size, max_warp=0 if draft else 0.2)
     if draft: blocks, get_y = (FrameBlock(size), PointBlock), FrameCtr(size)
     else:     blocks, get_y = (ImageBlock, PointBlock), get_ctr
