@@ -14,6 +14,21 @@ def ch6(*args, timeout=600, **kw):
     "Run the installed `ch6` command; returns the completed process."
     return subprocess.run([CH6, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
 
+def ch6_here(*args, cwd=None):
+    """Run `ch6` in this test process: `fastai_ch6.cli.main` (what the installed command calls) with its output captured,
+    returning what `ch6` returns. It skips the 7-8 s of imports a new process costs. A test of what only another process
+    shows (a kill, a lock held by a running job, a warning Python shows once per process) uses `ch6`."""
+    import contextlib, io
+    from fastai_ch6 import cli
+    argv, out, err, here = [str(a) for a in args], io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        if cwd is not None: os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try: cli.main(argv); rc = 0
+            except SystemExit as e: rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally: os.chdir(here)
+    return subprocess.CompletedProcess(['ch6', *argv], rc, out.getvalue(), err.getvalue())
+
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
     "A fresh, empty stand-in cache for one test."

@@ -29,13 +29,10 @@ def static_problems(html, page='page'):
     for s in soup(['script', 'style']): s.decompose()
     main = _main(soup); out = []
     def add(kind, what): out.append((kind, f'{page}: {kind}: {what.strip()[:160]!r}'))
-    for m in MACHINE_PATH.finditer(str(soup)): add('machine path', str(soup)[max(0, m.start()-60):m.end()+60])
+    whole = str(soup)
+    for m in MACHINE_PATH.finditer(whole): add('machine path', whole[max(0, m.start()-60):m.end()+60])
     text = main.get_text('\n')
     for m in OPTION_LINE.finditer(text): add('cell option', text[m.start():text.find('\n', m.start())])
-    prose = BeautifulSoup(str(main), 'html.parser')
-    for e in prose.select('.math, mjx-container, pre, code, .highlight, script'): e.decompose()
-    ptext = prose.get_text(' ')
-    for m in RAW_TEX.finditer(ptext): add('raw TeX', ptext[max(0, m.start()-40):m.end()+40])
     for a in main.select('a[href]'):
         h = a['href']
         if '.ipynb' not in h: continue
@@ -57,6 +54,10 @@ def static_problems(html, page='page'):
     for o in main.select('div.cell_output, div.output'):
         ot = o.get_text('\n')
         for m in WARNING.finditer(ot): add('Python warning', ot[max(0, m.start()-80):m.end()+80])
+    # Last, as it takes the page apart: the prose without math, code and scripts, where TeX must not show.
+    for e in main.select('.math, mjx-container, pre, code, .highlight, script'): e.decompose()
+    ptext = main.get_text(' ')
+    for m in RAW_TEX.finditer(ptext): add('raw TeX', ptext[max(0, m.start()-40):m.end()+40])
     return list(dict.fromkeys(out))
 
 # In the page: elements that scroll sideways or stick out of the text column, and code blocks without a copy button.
