@@ -9,7 +9,7 @@ float32 in the same run are printed.
 `--isa` repeats the whole measurement in a fresh process with oneDNN limited to older instruction sets
 (`ONEDNN_MAX_CPU_ISA`), to see what CPUs without bfloat16 in hardware (AVX512_CORE) or without AVX-512 (AVX2) get.
 
-Run: python bench/bench_cpu_precision.py [--runs 3] [--batches 8] [--isa DEFAULT AVX512_CORE AVX2]
+Run: python bench/bench_cpu_precision.py [--runs 3] [--batches 8] [--isa DEFAULT AVX512_CORE AVX2] [--ways float32 channels-last ...]
 """
 import argparse, json, os, statistics, subprocess, sys
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
@@ -17,7 +17,7 @@ os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 WAYS = {'float32': dict(cl=False, bf16=False), 'channels-last': dict(cl=True, bf16=False),
         'bfloat16': dict(cl=False, bf16=True), 'channels-last + bfloat16': dict(cl=True, bf16=True)}
 
-def measure(runs, batches):
+def measure(runs, batches, ways=tuple(WAYS)):
     "{model: {way: [images per second, one per run]}} in this process."
     import warnings; warnings.filterwarnings('ignore')
     import torch
@@ -33,10 +33,11 @@ def measure(runs, batches):
     dls = {'PASCAL 64 px': pascal_dls(size=64, bs=64), 'BIWI 120x160': biwi_dls(biwi_head_pose(), size=(120, 160), bs=64)}
     make = {'PASCAL 64 px': lambda cbs: vision_learner(dls['PASCAL 64 px'], course_resnet, loss_func=BinaryCrossEntropy(), cbs=cbs),
             'BIWI 120x160': lambda cbs: point_learner(dls['BIWI 120x160'], course_resnet, loss_func=MSELossFlat(), cbs=cbs)}
-    res = {m: {w: [] for w in WAYS} for m in make}
+    res = {m: {w: [] for w in ways} for m in make}
     for _ in range(runs):
         for m, mk in make.items():
-            for w, o in WAYS.items():
+            for w in ways:
+                o = WAYS[w]
                 set_seed(0)
                 learn = mk([ChannelsLast()]*o['cl'] + [CPUMixedPrecision()]*o['bf16'])
                 learn.unfreeze()
@@ -57,16 +58,19 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=3); ap.add_argument('--batches', type=int, default=8)
     ap.add_argument('--isa', nargs='+', default=['DEFAULT', 'AVX512_CORE', 'AVX2'])
+    ap.add_argument('--ways', nargs='+', choices=list(WAYS), default=list(WAYS),
+                    help='float32 is always measured (the baseline); skip the bfloat16 ways on a CPU without bfloat16 hardware, where they are emulated and slow')
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.child: print(json.dumps(measure(a.runs, a.batches))); sys.exit()
+    ways = ['float32'] + [w for w in a.ways if w != 'float32']
+    if a.child: print(json.dumps(measure(a.runs, a.batches, ways))); sys.exit()
     with open('/proc/loadavg') as f: print('load average before:', f.read().split()[:3])
     import warnings; warnings.filterwarnings('ignore')
     from fastai_ch6.models import cpu_has_bf16
     print('bfloat16 in hardware (cpu_has_bf16):', cpu_has_bf16())
     for isa in a.isa:
         env = dict(os.environ, **({} if isa == 'DEFAULT' else {'ONEDNN_MAX_CPU_ISA': isa}))
-        out = subprocess.run([sys.executable, __file__, '--child', '--runs', str(a.runs), '--batches', str(a.batches)],
+        out = subprocess.run([sys.executable, __file__, '--child', '--runs', str(a.runs), '--batches', str(a.batches), '--ways', *ways],
                              env=env, capture_output=True, text=True, cwd=os.path.dirname(os.path.abspath(__file__)))
         if out.returncode: sys.exit(out.stderr)
         report(isa, json.loads(out.stdout.strip().splitlines()[-1]))
