@@ -1,19 +1,19 @@
 """The main job end to end through the `ch6` command: train, predict, evaluate, a real interruption and resume,
-two Accelerate processes, and bad input, on a tiny stand-in. The command's `main` runs in this process (`ch6_here`, as
-`_ch6`), except where another process is the point: the run that is killed and the two Accelerate processes run the
+two Accelerate processes, and bad input, on a tiny stand-in. The command's `main` runs in this process (`ch6_here`),
+except where another process is the point: the run that is killed and the two Accelerate processes run the
 installed command."""
 import json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd, pytest
 
-from conftest import CH6, ch6_here as _ch6
+from conftest import CH6, ch6_here
 
 BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope='module')
 def trained(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'ml'
-    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2)   # the chapter's fine-tuning
+    r = ch6_here('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2)   # the chapter's fine-tuning
     assert r.returncode == 0, r.stderr[-3000:]
     return out, r
 
@@ -27,7 +27,7 @@ def test_train_saves_everything_and_prints_a_summary(trained):
 
 def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     out, _ = trained
-    r = _ch6('predict', out, tiny/'test', '--to', tmp_path/'p.csv')
+    r = ch6_here('predict', out, tiny/'test', '--to', tmp_path/'p.csv')
     assert r.returncode == 0, r.stderr[-3000:]
     cli = pd.read_csv(tmp_path/'p.csv', keep_default_na=False)
     from fastai_ch6.train import predict
@@ -36,7 +36,7 @@ def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     assert cli.labels.tolist() == py.labels.tolist() and cli.thresh.tolist() == py.thresh.tolist()
     classes = [c for c in py.columns if c not in ('file', 'labels', 'thresh')]
     assert len(classes) == 20 and (cli[classes].values == py[classes].values).all()
-    r2 = _ch6('predict', out, tiny/'test', '--to', tmp_path/'p.csv')          # no silent overwrite
+    r2 = ch6_here('predict', out, tiny/'test', '--to', tmp_path/'p.csv')          # no silent overwrite
     assert r2.returncode == 2 and '--overwrite' in r2.stderr and 'Traceback' not in r2.stderr
 
 def test_export_reload_gives_identical_predictions(trained, tiny):
@@ -57,7 +57,7 @@ def test_export_reload_gives_identical_predictions(trained, tiny):
 
 def test_evaluate_prints_the_lesson_metrics(trained, tiny):
     out, _ = trained
-    r = _ch6('evaluate', out, '--data', tiny)
+    r = ch6_here('evaluate', out, '--data', tiny)
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads(r.stdout)
     assert s['n'] == 80 and {'F1', 'accuracy_multi', 'thresh'} <= set(s)
@@ -97,9 +97,9 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny, tmp_path):
     p.kill(); p.wait()
     done = torch.load(out/'checkpoint.pth', weights_only=True)['epoch']      # loads: never a half-written file
     assert 1 <= done < 6 and not (out/'model.pkl').exists()
-    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6)
+    r = ch6_here('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6)
     assert r.returncode == 2 and '--resume' in r.stderr                     # the interrupted run is not overwritten
-    r = _ch6('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6, '--resume')
+    r = ch6_here('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 6, '--resume')
     assert r.returncode == 0, r.stderr[-3000:]
     assert torch.load(out/'checkpoint.pth', weights_only=True)['epoch'] == 6 and (out/'model.pkl').exists()   # 1 frozen + 6 epochs
     assert pd.read_csv(out/'metrics.csv').epoch.tolist() == list(range(7))
@@ -127,13 +127,13 @@ def test_two_accelerate_processes_train_together_and_save_once(tiny, tmp_path):
 ])
 def test_bad_input_gets_a_one_line_error(args, expect, tiny, tmp_path):
     junk = tmp_path/'model.pkl'; junk.write_bytes(b'not a model')
-    r = _ch6(*[a.format(tiny=tiny, junk=junk) for a in args])
+    r = ch6_here(*[a.format(tiny=tiny, junk=junk) for a in args])
     assert r.returncode == 2 and expect in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
 
 def test_bad_csv_names_the_file_and_column(tmp_path):
     d = tmp_path/'voc'; (d/'train').mkdir(parents=True)
     (d/'train.csv').write_text('fname,labels\n000005.jpg,chair\n')
-    r = _ch6('train', 'multilabel', '--lr', '1e-2', '--data', d, '--out', tmp_path/'o')
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', d, '--out', tmp_path/'o')
     assert r.returncode == 2 and "train.csv: missing column 'is_valid'" in r.stderr
     assert not (tmp_path/'o').exists() or not any((tmp_path/'o').iterdir())
 

@@ -178,7 +178,7 @@ def test_a_diverged_training_stops_and_exports_nothing(tiny_biwi, tmp_path):
     assert not (tmp_path/'reg'/'model.pkl').exists() and not (tmp_path/'reg'/'summary.json').exists()
 
 def test_a_log_gets_one_line_per_epoch(tiny, tmp_path):
-    r = ch6_here('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 3)   # stdout is a pipe, as in a log or CI
+    r = ch6_here('train', 'multilabel', '--arch', 'course_resnet', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 3)   # stdout is not a terminal, as in a log or CI
     assert r.returncode == 0, r.stderr[-2000:]
     lines = [l for l in r.stdout.splitlines() if l.startswith('epoch ')]
     assert [l.split(':')[0] for l in lines] == ['epoch 1/4 (body frozen)', 'epoch 2/4', 'epoch 3/4', 'epoch 4/4'] and 'valid_loss' in lines[0]
