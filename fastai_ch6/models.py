@@ -8,10 +8,10 @@ __all__ = ['NOISE_FAMILIES', 'CORPUS_STATS', 'SHAPE_PARTS', 'small_cnn', 'train_
            'spectral_noise', 'gratings', 'corpus_classes', 'class_images', 'fractal_corpus', 'corpus_stats',
            'corpus_dls', 'shape_class', 'draw_shape', 'dead_leaves', 'shapes_corpus', 'shared_cross_entropy',
            'weights_path', 'course_resnet', 'load_body', 'pretrain_course_resnet', 'model_card', 'grid_cut',
-           'point_learner', 'CPUMixedPrecision', 'cpu_has_bf16', 'cpu_speedups']
+           'point_learner', 'CPUMixedPrecision', 'cpu_has_bf16', 'keep_freed_memory', 'KeepFreedMemory', 'cpu_speedups']
 
 # %% ../nbs/07_models.ipynb #a6bb8d5b
-import hashlib, importlib.resources, json, platform, time
+import ctypes, functools, hashlib, importlib.resources, json, platform, time
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastai.vision.all import (TfmdDL, DataLoaders, TensorImage, TensorCategory, TensorMultiCategory, IntToFloatTensor, Normalize, ConvLayer, Learner,
                                CrossEntropyLossFlat, accuracy, vision_learner, model_meta, params, set_seed, L,
-                               create_vision_model, get_c, ifnone, default_device)
+                               create_vision_model, get_c, ifnone, default_device, Callback)
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.vision.learner import _add_norm, _default_meta
@@ -565,11 +565,41 @@ def cpu_has_bf16()->bool:
     "Whether this CPU does bfloat16 arithmetic in hardware (AVX512-BF16 or AMX): the only CPUs where bfloat16 training beats float32."
     return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
+# %% ../nbs/07_models.ipynb #7f269eef
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4                  # glibc's `mallopt` parameters (malloc.h)
+_kept = dict(on=False)
+
+@functools.cache
+def _glibc():
+    "The C library through ctypes where it is glibc (Linux), else `None` (macOS, Windows, musl)."
+    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc': return None
+    try: return ctypes.CDLL('libc.so.6')
+    except OSError: return None
+
+def keep_freed_memory(keep:bool=True, # `True`: keep freed memory for the next tensors; `False`: glibc's defaults, and the memory handed back
+                     )->bool:
+    "Let glibc keep the memory of freed tensors for the next ones instead of returning it to the system. Whether it could (glibc only)."
+    libc = _glibc()
+    if libc is None: return False
+    if keep: ok = libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    else:    ok = libc.mallopt(_M_MMAP_MAX, 65536) and libc.mallopt(_M_TRIM_THRESHOLD, 128*1024) and (libc.malloc_trim(0) or True)
+    _kept['on'] = keep and bool(ok)
+    return bool(ok)
+
+
+# %% ../nbs/07_models.ipynb #7dec1b26
+class KeepFreedMemory(Callback):
+    "`keep_freed_memory` while the learner fits, and glibc's defaults after it (unless it was already on before the fit)."
+    def before_fit(self): self.turned_on = not _kept['on'] and keep_freed_memory()
+    def after_fit(self):
+        if getattr(self, 'turned_on', False): keep_freed_memory(False); self.turned_on = False
+
+
 # %% ../nbs/07_models.ipynb #81d56204
 def cpu_speedups(device=None, # where the model trains; `None`: fastai's `default_device()`
                  bf16:bool|None=None, # add `CPUMixedPrecision`; `None`: where `cpu_has_bf16()`
                 )->list:
-    "Callbacks for faster training on an x86-64 CPU: `ChannelsLast`, and `CPUMixedPrecision` where bfloat16 is in hardware. None elsewhere."
+    "Callbacks for faster training on an x86-64 CPU: `ChannelsLast`, `KeepFreedMemory`, and `CPUMixedPrecision` where bfloat16 is in hardware. None elsewhere."
     device = torch.device(ifnone(device, default_device()))
     if device.type != 'cpu' or platform.machine().lower() not in ('x86_64', 'amd64'): return []   # measured on x86-64 CPUs only
-    return [ChannelsLast()] + ([CPUMixedPrecision()] if ifnone(bf16, cpu_has_bf16()) else [])
+    return [ChannelsLast(), KeepFreedMemory()] + ([CPUMixedPrecision()] if ifnone(bf16, cpu_has_bf16()) else [])

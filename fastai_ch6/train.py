@@ -12,7 +12,7 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'VA
            'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
-import os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
+import concurrent.futures, os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -100,7 +100,7 @@ def load_checkpoint(learn:Learner, # the learner to restore, built exactly as fo
 from .datablock import pascal_dls, small_images
 from .losses import BinaryCrossEntropy
 from .metrics import multilabel_metrics, mean_average_precision, f1_multi, accuracy_multi
-from .models import small_cnn, head_cnn, pretrained_available, course_resnet, point_learner, cpu_speedups, CPUMixedPrecision
+from .models import small_cnn, head_cnn, pretrained_available, course_resnet, point_learner, cpu_speedups, CPUMixedPrecision, KeepFreedMemory
 from .thresholds import best_thresholds, sweep_thresholds
 from .regression import biwi_dls, center_error_metric, center_error_pct, center_errors_px, biwi_frames
 
@@ -154,7 +154,8 @@ def unreadable_image(fname:Path, # an image file
 
 # %% ../nbs/06_train.ipynb #9f80f034
 def _stop_on_unreadable(files):
-    bad = [(f, why) for f in files if (why := unreadable_image(f))]
+    with concurrent.futures.ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:    # PIL decodes outside the GIL
+        bad = [(f, why) for f, why in zip(files, ex.map(unreadable_image, files)) if why]
     if bad:
         raise DataFormatError(f"{len(bad)} training image(s) cannot be read, e.g. " + '; '.join(f"{f}: {w}" for f, w in bad[:3]) +
                               ". Replace them, or remove them from the dataset, then train again.")
@@ -498,6 +499,7 @@ def _train(data, out, config, arch, resume, quiet):
         rank = _end_distributed()
         if rank: return {}                                   # only the first process evaluates and saves
     learn.to_contiguous(to_fp32=True)                       # evaluated and exported in float32, in the usual layout, on any machine
+    learn.remove_cb(KeepFreedMemory)                         # a setting of this process, not of the model
     with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
 
 # %% ../nbs/06_train.ipynb #100922df
