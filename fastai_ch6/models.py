@@ -579,10 +579,13 @@ def _glibc():
 def keep_freed_memory(keep:bool=True, # `True`: keep freed memory for the next tensors; `False`: glibc's defaults, and the memory handed back
                      )->bool:
     "Let glibc keep the memory of freed tensors for the next ones instead of returning it to the system. Whether it could (glibc only)."
+    # glibc cannot report its settings, so `_kept` remembers ours; a `mallopt` from other code in the process is not seen
     libc = _glibc()
     if libc is None: return False
     if keep: ok = libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
-    else:    ok = libc.mallopt(_M_MMAP_MAX, 65536) and libc.mallopt(_M_TRIM_THRESHOLD, 128*1024) and (libc.malloc_trim(0) or True)
+    else:
+        ok = libc.mallopt(_M_MMAP_MAX, 65536) and libc.mallopt(_M_TRIM_THRESHOLD, 128*1024)
+        libc.malloc_trim(0)                              # hand the heap's free memory back now, not at the next large free
     _kept['on'] = keep and bool(ok)
     return bool(ok)
 

@@ -52,7 +52,7 @@ def test_batch_larger_than_the_training_set_is_refused_and_leaves_nothing(tiny, 
 
 def test_same_seed_gives_the_same_run(tiny, tmp_path):
     for o in ('a', 'b'):
-        r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/o, '--epochs', 1, '--seed', 3)
+        r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/o, '--epochs', 1, '--seed', 3, '--threads', 1)
         assert r.returncode == 0, r.stderr[-3000:]
     a, b = (pd.read_csv(tmp_path/o/'metrics.csv').drop(columns='time') for o in 'ab')
     pd.testing.assert_frame_equal(a, b)
