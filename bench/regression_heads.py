@@ -40,7 +40,7 @@ def by_train_task(how, seed, threads, out):
     return s['center_error_px']
 
 def by_vision_learner(how, seed, threads, out):
-    dls = task_dls('regression', default_data('regression'), seed=seed)
+    dls = task_dls('regression', default_data('regression'), bs=FINE_TUNE['bs'], seed=seed)
     frame = tuple(frame_sizes(dls.valid_ds.items[:1])[0].int().tolist())
     set_seed(seed, reproducible=True)
     kw = dict(loss_func=MSELossFlat(), metrics=[center_error_metric(frame)])
