@@ -45,7 +45,7 @@ def _parser():
     t.add_argument('--freeze-epochs', type=_option('freeze_epochs'), help='epochs with the pretrained body frozen, first (default 1)')
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
-    t.add_argument('--bs', type=_option('bs'), help='batch size (default 32, with the body frozen first; 64 for --arch small or --no-pretrained)')
+    t.add_argument('--bs', type=_option('bs'), help='batch size (default 32 when fine-tuning; 64 for --arch small or --no-pretrained)')
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
     t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, shared among '
                    'accelerate processes); the number used is recorded in train_config.json and summary.json')
