@@ -31,7 +31,7 @@ def _parser():
                                 'and head-centre regression (BIWI format). Train, evaluate and predict.')
     sub = p.add_subparsers(dest='cmd', required=True, metavar='SUBCOMMAND')
     t = sub.add_parser('train', help='train a task and save model, thresholds, metrics and plots',
-                       description="Fine-tune a pretrained body as the chapter does (the body frozen first, then every layer; by default the course's "
+                       description="Fine-tune a pretrained body as the chapter does (the body frozen first, then every layer but the stem; by default the course's "
                                    "body, for both tasks), or train a small network from scratch (--arch small), with a progress bar and a "
                                    "per-epoch metrics table (one line per epoch in a log); checkpoints after every epoch.")
     t.add_argument('task', choices=_TASKS, help='multilabel (a PASCAL-format folder) or regression (a BIWI-format folder)')
@@ -41,8 +41,9 @@ def _parser():
                    "soft-argmax head), small (the course's small networks, from scratch), a torchvision ResNet such as resnet18, or a timm name when timm is installed")
     t.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=True, help='with a pretrained --arch: fine-tune its weights (default) or train from scratch')
     t.add_argument('--download-weights', action='store_true', help='allow downloading ImageNet weights that are not in the cache (network)')
-    t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 3, with every layer trainable, after the frozen ones; 10 for --arch small or --no-pretrained)')
+    t.add_argument('--epochs', type=_option('epochs'), help='epochs (default 3, with the body trainable, after the frozen ones; 10 for --arch small or --no-pretrained)')
     t.add_argument('--freeze-epochs', type=_option('freeze_epochs'), help='epochs with the pretrained body frozen, first (default 1)')
+    t.add_argument('--keep-frozen', type=_option('keep_frozen'), help='parameter groups that stay frozen after those epochs (default 1: the stem, which saves its backward pass; 0 trains every layer, as fastai\'s fine_tune)')
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 32 when fine-tuning; 64 for --arch small or --no-pretrained)')
@@ -127,7 +128,7 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
             if a.cmd == 'train':
                 out = a.out or Path('ch6-output')/a.task
                 s = T.train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite,
-                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, download_weights=a.download_weights,
+                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, keep_frozen=a.keep_frozen, download_weights=a.download_weights,
                                  threads=a.threads, **({} if a.valid_person is None else dict(valid_person=a.valid_person)))
                 if s: print(f"{a.task}: {T._summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
             elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle, a.valid_person), indent=1))

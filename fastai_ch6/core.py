@@ -30,13 +30,14 @@ _OPTIONS = dict(epochs=(int, lambda v: v >= 1, 'train for at least 1 epoch'),
                 bs=(int, lambda v: v >= 1, 'a batch holds at least 1 image'),
                 n_items=(int, lambda v: v >= 2, 'a sample needs at least 2 items'),
                 freeze_epochs=(int, lambda v: v >= 0, 'freeze the body for 0 or more epochs'),
+                keep_frozen=(int, lambda v: v >= 0, 'keep 0 or more parameter groups frozen'),
                 size=(int, lambda v: v >= 16, 'below 16 px the network has nothing left to see'),
                 lr=(float, lambda v: math.isfinite(v) and v > 0, 'the learning rate is a positive number such as 3e-3'),
                 thresh=(float, lambda v: 0 <= v <= 1, 'a threshold is a probability, between 0 and 1'),
                 threads=(int, lambda v: v >= 1, 'torch needs at least 1 thread'))
 
 # %% ../nbs/10_core.ipynb #6e6f2bc9
-def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, bs, n_items, size, lr, thresh or threads
+def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, keep_frozen, bs, n_items, size, lr, thresh or threads
                  value, # its value
                 ):
     "`value` if it is possible for option `name`, else a `ValueError` that says why and what would work."

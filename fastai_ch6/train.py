@@ -106,9 +106,9 @@ from .regression import biwi_dls, center_error_metric, center_error_pct, center_
 
 # %% ../nbs/06_train.ipynb #a2a63c80
 TASKS = ('multilabel', 'regression')
-DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64, freeze_epochs=0),     # the small networks, from scratch
-                regression=dict(epochs=10, lr=1e-2, size=120, bs=64, freeze_epochs=0))
-FINE_TUNE = dict(epochs=3, freeze_epochs=1, lr=1e-2, bs=32)   # a pretrained `arch`: these replace the defaults above (size stays)
+DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64, freeze_epochs=0, keep_frozen=0),     # the small networks, from scratch
+                regression=dict(epochs=10, lr=1e-2, size=120, bs=64, freeze_epochs=0, keep_frozen=0))
+FINE_TUNE = dict(epochs=3, freeze_epochs=1, lr=1e-2, bs=32, keep_frozen=1)   # a pretrained `arch`: these replace the defaults above (size stays)
 DEFAULT_ARCH = dict(multilabel='course_resnet',        # fine-tuned: mAP 0.97 in 1 + 3 epochs, against 0.91 for small_cnn in 10
                     regression='course_resnet')        # `point_learner`, fine-tuned: 3.5 px in 1 + 3 epochs, against 5.8 px for head_cnn in 10
 VALID_PERSON = '13'                                    # the BIWI person the chapter holds out for validation
@@ -342,22 +342,34 @@ class EpochLines(Callback):
         self.t0 = time.time()
 
 # %% ../nbs/06_train.ipynb #a98c5312
+def _train_bn(learn, on):
+    "fastai's `train_bn` (whether the batchnorm of frozen layers trains), set on `learn` and on the optimizer it already has."
+    learn.train_bn = on
+    if learn.opt is None: learn.create_opt()
+    for state in learn._bn_bias_state(False): state['force_train'] = on
+
 def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_learner`)
                    epochs:int, # epochs with every layer trainable
                    base_lr:float=2e-3, # learning rate of the head; the body gets less (discriminative rates)
                    freeze_epochs:int=1, # epochs with the body frozen, first
                    start:int=0, # the first epoch to run, counted over the whole schedule (resume after `start` done)
                    cbs=None, # callbacks for both fits
+                   keep_frozen:int=0, # parameter groups that stay frozen after the frozen epochs (1: the stem); with any, frozen batchnorm stays frozen too
                    lr_mult:float=100, pct_start:float=0.3, div:float=5.0, # as in fastai's `fine_tune`
                   ):
-    "fastai's `Learner.fine_tune` — frozen epochs, then all layers at discriminative rates — able to start at any epoch of the schedule."
+    "fastai's `Learner.fine_tune` — frozen epochs, then all layers (but `keep_frozen` groups) at discriminative rates — able to start at any epoch of the schedule."
+    if keep_frozen:
+        n_groups = len(learn.opt.param_lists) if learn.opt else len(learn.splitter(learn.model))
+        if not 0 < keep_frozen < n_groups - 1: raise ValueError(f"keep-frozen={keep_frozen}: this model has {n_groups} parameter groups, the last its head; keep 0 to {n_groups-2} frozen.")
     learn.ch6_n_epoch = freeze_epochs + epochs
+    if keep_frozen: _train_bn(learn, False)      # frozen means frozen: no gradient, so no backward pass, through the frozen layers
     if start < freeze_epochs:
         learn.ch6_epoch0, learn.ch6_frozen = 0, True
         learn.freeze(); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
         if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
     learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
-    learn.unfreeze()
+    if keep_frozen: learn.freeze_to(keep_frozen)
+    else: learn.unfreeze()
     learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
 
 # %% ../nbs/06_train.ipynb #aedd46d7
@@ -410,6 +422,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
                arch=None, # see `resolve_arch`; `None`: the task's `DEFAULT_ARCH` ('course_resnet', fine-tuned, for both tasks)
                pretrained:bool=True, # fine-tune pretrained weights (`False`: train from scratch; 'small' always is)
                freeze_epochs:int|None=None, # epochs with the pretrained body frozen, first (default 1)
+               keep_frozen:int|None=None, # parameter groups kept frozen after them (default 1: the stem; 0 trains every layer, as `fine_tune`), see `fine_tune_from`
                download_weights:bool=False, # allow downloading ImageNet weights for a torchvision or timm `arch`
                threads:int|None=None, # torch threads while training; `None`: `default_threads` (every idle core, shared among `accelerate` processes); recorded
                valid_person:str=VALID_PERSON, # regression: the person (folder) held out for validation; recorded, so `evaluate` uses it too
@@ -418,12 +431,12 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     arch = _arch_or_default(task, arch)
     pretrained = pretrained and arch != 'small'
     d = task_defaults(task, arch, pretrained)
-    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads)
-    if freeze_epochs is not None and freeze_epochs < 0: raise ValueError(f"freeze-epochs={freeze_epochs}: use 0 or more.")
+    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen)
     arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
     cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
                arch=arch if isinstance(arch, str) else arch.__name__, pretrained=pretrained,
                freeze_epochs=ifnone(freeze_epochs, d['freeze_epochs']) if pretrained else 0,
+               keep_frozen=ifnone(keep_frozen, d['keep_frozen']) if pretrained else 0,
                valid_person=str(valid_person) if task == 'regression' else None)
     data = check_data(task, data if data is not None else default_data(task), valid_person=valid_person)
     out, first = Path(out), not rank_distrib()
@@ -493,7 +506,7 @@ def _train(data, out, config, arch, resume, quiet):
     gpu = torch.cuda.is_available()
     ctx = _distributed(learn, gpu) if num_distrib() > 1 else contextlib.nullcontext()
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
-        if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs)
+        if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs, config['keep_frozen'])
         elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
     if stop.diverged: raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
