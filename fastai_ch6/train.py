@@ -110,7 +110,7 @@ DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64, freeze_epoch
                 regression=dict(epochs=10, lr=1e-2, size=120, bs=64, freeze_epochs=0, keep_frozen=0))
 FINE_TUNE = dict(epochs=3, freeze_epochs=1, lr=1e-2, bs=32, keep_frozen=1)   # a pretrained `arch`: these replace the defaults above (size stays)
 DEFAULT_ARCH = dict(multilabel='course_resnet',        # fine-tuned: mAP 0.97 in 1 + 3 epochs, against 0.91 for small_cnn in 10
-                    regression='course_resnet')        # `point_learner`, fine-tuned: 3.5 px in 1 + 3 epochs, against 5.8 px for head_cnn in 10
+                    regression='course_resnet')        # `point_learner`, fine-tuned: 3.4 px in 1 + 3 epochs, against 5.8 px for head_cnn in 10
 VALID_PERSON = '13'                                    # the BIWI person the chapter holds out for validation
 
 # %% ../nbs/06_train.ipynb #07015b07
