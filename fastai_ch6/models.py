@@ -552,13 +552,20 @@ def point_learner(dls:DataLoaders, # points data, such as `biwi_dls`
 # %% ../nbs/07_models.ipynb #78166746
 class CPUMixedPrecision(MixedPrecision):
     "fastai's `MixedPrecision` in bfloat16 with the CPU's autocast, for training batches; validation and predictions stay float32."
-    def __init__(self): super().__init__(amp_mode='bf16')
+    def __init__(self): super().__init__(amp_mode='bf16'); self.entered = False
     def before_fit(self):   # bfloat16 has float32's range: a disabled scaler passes every step through, as fastai's does for bf16
         self.autocast, self.learn.scaler, self.scales = torch.autocast('cpu', dtype=torch.bfloat16), torch.amp.GradScaler('cpu', enabled=False), L()
+        self.entered = False
     def before_batch(self):
-        if self.training: super().before_batch()
-    def after_loss(self):
-        if self.training: super().after_loss()
+        if self.training: super().before_batch(); self.entered = True
+    def _leave(self):
+        "Leave the autocast entered for this batch, if it still is."
+        if self.entered: self.autocast.__exit__(None, None, None); self.entered = False
+    def after_loss(self): self._leave()
+    def after_batch(self): self._leave()        # a batch cancelled before its loss
+    def after_fit(self):                        # a fit cancelled before the loss (`StopOnNonFinite` in lesson 06): autocast would stay on
+        self._leave(); super().after_fit()
+
 
 # %% ../nbs/07_models.ipynb #e7fa1fd1
 def cpu_has_bf16()->bool:
