@@ -8,7 +8,7 @@ the two settings back to back, so that a change in the machine's load hits both 
 whole `train_task` call (data check, training, evaluation, plots and export). Threads are fixed (`--threads`, default 2).
 The ratio is taken per pair of runs (same seed and task), then the median of the ratios.
 
-Measured on an idle 2-core AMD EPYC with AVX2 only (float32 training), the command above:
+Measured on an idle 2-core AMD EPYC with AVX512-BF16 (so `cpu_speedups` trains in bfloat16), the command above:
 
 | task | keep_frozen=0 (every layer) | keep_frozen=1 (the stem frozen, the default) | time 1 / 0, per pair |
 |---|---|---|---|
