@@ -7,9 +7,9 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'VA
            'output_lock', 'global_epoch', 'EpochCheckpoint', 'load_checkpoint', 'task_defaults', 'check_options',
            'default_data', 'unreadable_image', 'check_data', 'WeightsUnavailable', 'resolve_arch', 'regression_shape',
            'task_dls', 'frame_sizes', 'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches', 'TrainingDiverged',
-           'StopOnNonFinite', 'EpochLines', 'fine_tune_from', 'train_task', 'multilabel_scores', 'regression_scores',
-           'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict', 'save_predictions',
-           'predictions_json', 'evaluate', 'run_demo']
+           'StopOnNonFinite', 'EpochLines', 'check_keep_frozen', 'fine_tune_from', 'train_task', 'multilabel_scores',
+           'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict',
+           'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
 import concurrent.futures, os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
@@ -342,6 +342,15 @@ class EpochLines(Callback):
         self.t0 = time.time()
 
 # %% ../nbs/06_train.ipynb #a98c5312
+def check_keep_frozen(learn:Learner, # a learner with parameter groups (its `splitter`)
+                      keep_frozen:int, # parameter groups to keep frozen
+                     )->int:
+    "`keep_frozen` if it leaves `learn`'s head (its last parameter group) and at least the group before it to train, else a `ValueError` that says how many groups there are."
+    n_groups = len(learn.opt.param_lists) if learn.opt else len(learn.splitter(learn.model))
+    if keep_frozen and not 0 < keep_frozen < n_groups - 1:
+        raise ValueError(f"keep-frozen={keep_frozen}: this model has {n_groups} parameter groups, the last its head; keep 0 to {max(0, n_groups-2)} frozen.")
+    return keep_frozen
+
 def _train_bn(learn, on):
     "fastai's `train_bn` (whether the batchnorm of frozen layers trains), set on `learn` and on the optimizer it already has."
     learn.train_bn = on
@@ -358,9 +367,7 @@ def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_le
                    lr_mult:float=100, pct_start:float=0.3, div:float=5.0, # as in fastai's `fine_tune`
                   ):
     "fastai's `Learner.fine_tune` — frozen epochs, then all layers (but `keep_frozen` groups) at discriminative rates — able to start at any epoch of the schedule."
-    if keep_frozen:
-        n_groups = len(learn.opt.param_lists) if learn.opt else len(learn.splitter(learn.model))
-        if not 0 < keep_frozen < n_groups - 1: raise ValueError(f"keep-frozen={keep_frozen}: this model has {n_groups} parameter groups, the last its head; keep 0 to {n_groups-2} frozen.")
+    check_keep_frozen(learn, keep_frozen)
     learn.ch6_n_epoch = freeze_epochs + epochs
     if keep_frozen: _train_bn(learn, False)      # frozen means frozen: no gradient, so no backward pass, through the frozen layers
     if start < freeze_epochs:
@@ -493,6 +500,7 @@ def _train(data, out, config, arch, resume, quiet):
     config['bf16'] = any(isinstance(cb, CPUMixedPrecision) for cb in learn.cbs)   # recorded: it changes the last digits
     if not len(learn.dls.train):
         raise ValueError(f"bs={config['bs']} is larger than the {len(learn.dls.train_ds)} training images: choose a smaller --bs.")
+    check_keep_frozen(learn, config['keep_frozen'])          # before lr_find and any training
     start, run_id = 0, uuid.uuid4().hex[:12]
     if resume:
         config, run_id = _resume_config(out, config)
