@@ -566,7 +566,6 @@ class CPUMixedPrecision(MixedPrecision):
     def after_fit(self):                        # a fit cancelled before the loss (`StopOnNonFinite` in lesson 06): autocast would stay on
         self._leave(); super().after_fit()
 
-
 # %% ../nbs/07_models.ipynb #e7fa1fd1
 def cpu_has_bf16()->bool:
     "Whether this CPU does bfloat16 arithmetic in hardware (AVX512-BF16 or AMX): the only CPUs where bfloat16 training beats float32."

@@ -358,7 +358,7 @@ def _train_bn(learn, on):
     for state in learn._bn_bias_state(False): state['force_train'] = on
 
 def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_learner`)
-                   epochs:int, # epochs with every layer trainable
+                   epochs:int, # epochs with every layer trainable (but `keep_frozen` groups)
                    base_lr:float=2e-3, # learning rate of the head; the body gets less (discriminative rates)
                    freeze_epochs:int=1, # epochs with the body frozen, first
                    start:int=0, # the first epoch to run, counted over the whole schedule (resume after `start` done)
@@ -416,7 +416,7 @@ def _distributed(learn, gpu):
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
-               epochs:int|None=None, # epochs (fine-tuning: with every layer trainable, after `freeze_epochs`); default: the course's
+               epochs:int|None=None, # epochs (fine-tuning: with the body trainable but `keep_frozen` groups, after `freeze_epochs`); default: the course's
                lr:float|None=None, # peak learning rate (of the head when fine-tuning); `None`: chosen by `lr_find`
                size:int|None=None, # image size
                bs:int|None=None, # batch size
@@ -478,6 +478,7 @@ def _resume_config(out, config):
     "The settings and run id of the interrupted run in `out`, refusing different settings (a learning rate left out is taken from it)."
     if not (out/'checkpoint.pth').exists(): raise FileNotFoundError(f"{out/'checkpoint.pth'}: no checkpoint to resume from.")
     old = _read_json(out/'train_config.json') if (out/'train_config.json').exists() else {}
+    if old: old = {'keep_frozen': 0, **old}                       # runs from before `keep_frozen` trained every layer
     if config['lr'] is None: config = dict(config, lr=old.get('lr'))
     same = [k for k in config if k not in ('threads', 'bf16')]   # these change only the speed and the last digits
     if old and {k: old.get(k) for k in same} != {k: config[k] for k in same}:
