@@ -129,36 +129,43 @@ def _page_of(site, nb):
     stem = re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb).stem.lower())
     return stem if stem in site['pages'] else Path(nb).stem
 
-@needs_chromium
-def test_pages_render_in_the_browser(site, server, browser):
+@pytest.fixture(scope='session')
+def page_pass(site, server, browser):
+    """Every page opened once at 1280 px: {'render': problems with its title, heading, images, MathJax and resources,
+    'n_math': formulas seen, 'browser': {kind: problems} of site_checks' browser checks}."""
     ctx, log = browser
     ART.mkdir(exist_ok=True)
-    n_math = 0; problems = []
+    n_math = 0; render = []; report = {k: [] for k in BROWSER_KINDS}
     lessons = [_page_of(site, n) for n in site['order'] if n != 'index.ipynb']
     for page, title in sorted(site['pages'].items()):
         pg = _open(ctx, log, f'{server}/{page}.html')
         if pg.title() != f"{title} — {site['pages']['index']}" and not pg.title().startswith(title):
-            problems.append(f'{page}: title {pg.title()!r}, expected {title!r}')
+            render.append(f'{page}: title {pg.title()!r}, expected {title!r}')
         h1 = pg.inner_text('main h1').replace('#', '').strip()
-        if h1 != title: problems.append(f'{page}: heading {h1!r}, expected {title!r}')
+        if h1 != title: render.append(f'{page}: heading {h1!r}, expected {title!r}')
         imgs = pg.evaluate("() => [...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth])")
-        problems += [f'{page}: image {s[:80]} did not load' for s, w in imgs if not w]
+        render += [f'{page}: image {s[:80]} did not load' for s, w in imgs if not w]
         math = pg.evaluate("() => document.querySelectorAll('div.math, span.math').length")
         if math:
-            pg.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
-            pg.evaluate("() => MathJax.startup.promise")
+            _typeset(pg)
             done = pg.evaluate("() => [document.querySelectorAll('mjx-container').length, "
                                "document.querySelectorAll('mjx-merror').length, "
                                "[...document.querySelectorAll('div.math, span.math')].filter(e => !e.querySelector('mjx-container')).length]")
             if done[0] < math or done[1] or done[2]:
-                problems.append(f'{page}: MathJax typeset {done[0]} of {math} formulas, {done[1]} errors, {done[2]} left as TeX')
+                render.append(f'{page}: MathJax typeset {done[0]} of {math} formulas, {done[1]} errors, {done[2]} left as TeX')
             n_math += math
-        problems += [f'{page}: {b}' for b in pg.bad]                                  # a 404 of any resource
+        render += [f'{page}: {b}' for b in pg.bad]                                  # a 404 of any resource
         if page == 'index': pg.screenshot(path=str(ART/'docs_index.png'))
         if lessons and page == lessons[0]: pg.screenshot(path=str(ART/f'docs_{page}.png'))
+        for kind, msg in browser_problems(pg, page): report[kind].append(msg)       # typeset: a formula can be wider than its TeX
         pg.close()
-    assert not problems, '\n'.join(problems)
-    assert n_math > 0, "no page has math: the MathJax check checked nothing"
+    return {'render': render, 'n_math': n_math, 'browser': report}
+
+@needs_chromium
+def test_pages_render_in_the_browser(page_pass, browser):
+    _, log = browser
+    assert not page_pass['render'], '\n'.join(page_pass['render'])
+    assert page_pass['n_math'] > 0, "no page has math: the MathJax check checked nothing"
     assert not log['outside'], f"requests that would have left the machine: {log['outside']}"
     assert not log['failed'] and not log['bad_status'], log['failed'] + log['bad_status']
     assert not log['console'], '\n'.join(log['console'])
@@ -265,18 +272,6 @@ def test_pages_show_nothing_of_the_build(static_report, kind):
 
 BROWSER_KINDS = ('overflow', 'copy button', 'figure scale', 'favicon')
 
-@pytest.fixture(scope='session')
-def browser_report(site, server, browser):
-    "{kind: [problems]} from every page opened at 1280 px."
-    ctx, _ = browser
-    out = {k: [] for k in BROWSER_KINDS}
-    for page in sorted(site['pages']):
-        pg = _open(ctx, {'console': []}, f'{server}/{page}.html')
-        _typeset(pg)
-        for kind, msg in browser_problems(pg, page): out[kind].append(msg)
-        pg.close()
-    return out
-
 def _typeset(pg):
     "Wait for MathJax where the page has math (a typeset formula can be wider than its TeX)."
     if pg.evaluate("() => document.querySelectorAll('div.math, span.math').length"):
@@ -285,8 +280,8 @@ def _typeset(pg):
 
 @needs_chromium
 @pytest.mark.parametrize('kind', [_kind_param(k) for k in BROWSER_KINDS])
-def test_pages_fit_1280px_have_copy_buttons_readable_figures_and_a_favicon(browser_report, kind):
-    assert not browser_report[kind], '\n'.join(browser_report[kind])
+def test_pages_fit_1280px_have_copy_buttons_readable_figures_and_a_favicon(page_pass, kind):
+    assert not page_pass['browser'][kind], '\n'.join(page_pass['browser'][kind])
 
 # --- each check fails on its fault ------------------------------------------------------------------------------
 
