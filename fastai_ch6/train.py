@@ -369,15 +369,19 @@ def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_le
     "fastai's `Learner.fine_tune` — frozen epochs, then all layers (but `keep_frozen` groups) at discriminative rates — able to start at any epoch of the schedule."
     check_keep_frozen(learn, keep_frozen)
     learn.ch6_n_epoch = freeze_epochs + epochs
+    train_bn = learn.train_bn
     if keep_frozen: _train_bn(learn, False)      # frozen means frozen: no gradient, so no backward pass, through the frozen layers
-    if start < freeze_epochs:
-        learn.ch6_epoch0, learn.ch6_frozen = 0, True
-        learn.freeze(); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
-        if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
-    learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
-    if keep_frozen: learn.freeze_to(keep_frozen)
-    else: learn.unfreeze()
-    learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
+    try:
+        if start < freeze_epochs:
+            learn.ch6_epoch0, learn.ch6_frozen = 0, True
+            learn.freeze(); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
+            if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
+        learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
+        if keep_frozen: learn.freeze_to(keep_frozen)
+        else: learn.unfreeze()
+        learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
+    finally:
+        if keep_frozen: _train_bn(learn, train_bn)   # the learner's own setting back: a later `freeze` or `fine_tune` on it trains frozen batchnorm as before
 
 # %% ../nbs/06_train.ipynb #aedd46d7
 def _threshold_plot(preds, targs, thresh, fname):
