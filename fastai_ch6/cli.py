@@ -14,9 +14,12 @@ from .core import check_option
 def _option(name):
     "An argparse `type` that refuses impossible values of `name` with one line."
     def parse(s):
-        try: v = float(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-        try: return check_option(name, int(v) if v.is_integer() else v)
+        try: v = int(s)                                       # a whole number exactly, however large (a seed)
+        except ValueError:
+            try: v = float(s)
+            except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+            if v.is_integer() and abs(v) < 2**53: v = int(v)   # '3.0' is 3; '1e30' stays as written
+        try: return check_option(name, v)
         except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
     parse.__name__ = name
     return parse
@@ -47,7 +50,7 @@ def _parser():
     t.add_argument('--lr', type=_option('lr'), help="peak learning rate; default: lr_find's suggestion, printed")
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 32 when fine-tuning; 64 for --arch small or --no-pretrained)')
-    t.add_argument('--seed', type=int, default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
+    t.add_argument('--seed', type=_option('seed'), default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
     t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, shared among '
                    'accelerate processes); the number used is recorded in train_config.json and summary.json')
     t.add_argument('--valid-person', help='regression: the person (folder 01-24) held out for validation (default 13, as in the chapter); '
@@ -75,7 +78,7 @@ def _parser():
     r.add_argument('--trust-pickle', action='store_true', help='load model.pkl, a pickle that can run code, instead of the plain weights model.pth')
     q = sub.add_parser('pretrain', help="pretrain the course's body on its formula-driven corpus (the shipped weights' recipe)",
                        description="Draw the formula-driven corpora and pretrain course_resnet on them (fractals and noise, then compound shapes); writes course_resnet.pth and its model card.")
-    q.add_argument('--out', type=Path, required=True, help='folder for course_resnet.pth and course_resnet.json')
+    q.add_argument('--out', type=Path, required=True, help="folder for course_resnet.pth and course_resnet.json (not the package's own weights/)")
     q.add_argument('--n-classes', type=_option('n_items'), default=128, help='stage 1: fractal and noise classes (default 128)')
     q.add_argument('--n-per-class', type=_option('n_items'), default=200, help='stage 1: images per class (default 200)')
     q.add_argument('--size', type=_option('size'), default=64, help='image size (default 64)')
@@ -84,7 +87,8 @@ def _parser():
     q.add_argument('--shape-classes', type=_option('n_items'), default=128, help='stage 2: classes of compound shapes (default 128)')
     q.add_argument('--shape-images', type=_option('n_items'), default=16000, help='stage 2: pictures of compound shapes (default 16000)')
     q.add_argument('--shape-epochs', type=_option('epochs'), help='stage 2: epochs on the compound shapes (default 6)')
-    q.add_argument('--seed', type=int, default=0, help='seed of the corpus and the training (default 0)')
+    q.add_argument('--seed', type=_option('seed'), default=0, help='seed of the corpus and the training (default 0)')
+    q.add_argument('--overwrite', action='store_true', help='replace a course_resnet.pth and course_resnet.json already in --out')
     d = sub.add_parser('demo', help='train, evaluate and predict both tasks on the stand-in data, with a summary',
                        description="The course's main job on its embedded default data: both tasks, then predictions and a summary.")
     d.add_argument('--out', type=Path, default=Path('ch6-output'), help='output folder (default ch6-output)')
@@ -107,8 +111,8 @@ def _pretrain(a):
     from fastai_ch6.models import pretrain_course_resnet
     given = dict(epochs=a.epochs, epochs_small=a.epochs_small, shape_epochs=a.shape_epochs)
     kw = dict(n_classes=a.n_classes, n_per_class=a.n_per_class, size=a.size, seed=a.seed, shape_classes=a.shape_classes,
-              shape_images=a.shape_images, **{k: v for k, v in given.items() if v is not None})
-    card = pretrain_course_resnet(a.out, command='ch6 ' + ' '.join(sys.argv[1:]), **kw)
+              shape_images=a.shape_images, overwrite=a.overwrite, **{k: v for k, v in given.items() if v is not None})
+    card = pretrain_course_resnet(a.out, command='ch6 ' + ' '.join(sys.argv[1:]), plain=not sys.stdout.isatty(), **kw)   # a log gets plain lines
     done = [f"{card['valid_accuracy']:.1%} held-out accuracy on {card['corpus']['n_classes']} fractal and noise classes" if 'corpus' in card else '',
             f"held-out mAP {card['shape_valid_map']:.3f} on {card['shapes']['n_classes']} shape classes" if 'shapes' in card else '']
     print(f"course_resnet pretrained: {'; '.join(d for d in done if d)}; saved in {a.out}/")
@@ -151,9 +155,11 @@ def ch6_data(argv:list|None=None, # command-line arguments (default `sys.argv[1:
     p.add_argument('--source', choices=('real', 'synthetic', 'auto'), help="default: $FASTAI_CH6_DATA, else auto")
     p.add_argument('--n-train', '--n_train', type=_option('n_items'), default=5011, help='PASCAL stand-in: rows of train.csv (default 5011)')
     p.add_argument('--frames-per-person', '--frames_per_person', type=_option('n_items'), default=100, help='BIWI stand-in: frames per person (default 100)')
-    p.add_argument('--seed', type=int, default=42, help='random seed of the stand-ins (default 42)')
+    p.add_argument('--seed', type=_option('seed'), default=42, help='random seed of the stand-ins (default 42)')
     a = p.parse_args(argv)
     with warnings.catch_warnings():
         warnings.showwarning = _one_line; _quiet_imports()
         from fastai_ch6 import data
-        data.build_and_describe(a.source, a.n_train, a.frames_per_person, a.seed)
+        try: data.build_and_describe(a.source, a.n_train, a.frames_per_person, a.seed)
+        except OSError as e:                                  # a cache folder that cannot be written, a full disk
+            print(f"ch6-data: error: {e}", file=sys.stderr); sys.exit(2)

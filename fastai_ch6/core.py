@@ -26,25 +26,29 @@ def atomic_write(fname:Path, # the file to (re)write
     return fname
 
 # %% ../nbs/10_core.ipynb #4dbd5633
-_OPTIONS = dict(epochs=(int, lambda v: v >= 1, 'train for at least 1 epoch'),
-                bs=(int, lambda v: v >= 1, 'a batch holds at least 1 image'),
+_CORES = os.cpu_count() or 1
+_OPTIONS = dict(epochs=(int, lambda v: 1 <= v <= 1000, 'train for at least 1 epoch and at most 1000'),
+                bs=(int, lambda v: v >= 2, 'a training batch needs at least 2 images (batch normalisation averages over it)'),
                 n_items=(int, lambda v: v >= 2, 'a sample needs at least 2 items'),
-                freeze_epochs=(int, lambda v: v >= 0, 'freeze the body for 0 or more epochs'),
+                freeze_epochs=(int, lambda v: 0 <= v <= 1000, 'freeze the body for 0 to 1000 epochs'),
                 keep_frozen=(int, lambda v: v >= 0, 'keep 0 or more parameter groups frozen'),
-                size=(int, lambda v: v >= 16, 'below 16 px the network has nothing left to see'),
-                lr=(float, lambda v: math.isfinite(v) and v > 0, 'the learning rate is a positive number such as 3e-3'),
+                size=(int, lambda v: 16 <= v <= 2048, 'an image size is 16 to 2048 px: below 16 the network has nothing left to see, above 2048 a batch no longer fits in memory'),
+                lr=(float, lambda v: 0 < v < math.inf, 'the learning rate is a positive number such as 3e-3'),
                 thresh=(float, lambda v: 0 <= v <= 1, 'a threshold is a probability, between 0 and 1'),
-                threads=(int, lambda v: v >= 1, 'torch needs at least 1 thread'))
+                threads=(int, lambda v: 1 <= v <= _CORES, f'torch needs 1 thread or more, and this machine has {_CORES} cores (more threads than cores only wait for each other)'),
+                seed=(int, lambda v: 0 <= v < 2**32, 'a seed is a whole number from 0 to 4294967295'))
 
 # %% ../nbs/10_core.ipynb #6e6f2bc9
-def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, keep_frozen, bs, n_items, size, lr, thresh or threads
+def check_option(name:str, # the option as the Python argument is named: epochs, freeze_epochs, keep_frozen, bs, n_items, size, lr, thresh, threads or seed
                  value, # its value
                 ):
     "`value` if it is possible for option `name`, else a `ValueError` that says why and what would work."
     kind, ok, why = _OPTIONS[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) and kind is int \
-       or kind is int and not float(value).is_integer() or not ok(value):
-        raise ValueError(f"{name.replace('_', '-')}={value}: {why}.")
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    whole = number and (isinstance(value, int) or math.isfinite(value) and value.is_integer())
+    try: good = number and (whole or kind is float) and ok(value)
+    except OverflowError: good = False                                   # an integer too large for a float
+    if not good: raise ValueError(f"{name.replace('_', '-')}={value if number else repr(value)}: {why}.")
     return kind(value)
 
 # %% ../nbs/10_core.ipynb #5a57d81b

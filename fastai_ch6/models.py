@@ -11,7 +11,7 @@ __all__ = ['NOISE_FAMILIES', 'CORPUS_STATS', 'SHAPE_PARTS', 'small_cnn', 'train_
            'point_learner', 'CPUMixedPrecision', 'cpu_has_bf16', 'keep_freed_memory', 'KeepFreedMemory', 'cpu_speedups']
 
 # %% ../nbs/07_models.ipynb #a6bb8d5b
-import ctypes, functools, hashlib, importlib.resources, json, platform, time
+import ctypes, functools, hashlib, importlib.resources, json, math, platform, time
 from functools import partial
 from pathlib import Path
 
@@ -21,13 +21,13 @@ from torch import nn
 import torch.nn.functional as F
 from fastai.vision.all import (TfmdDL, DataLoaders, TensorImage, TensorCategory, TensorMultiCategory, IntToFloatTensor, Normalize, ConvLayer, Learner,
                                CrossEntropyLossFlat, accuracy, vision_learner, model_meta, params, set_seed, L,
-                               create_vision_model, get_c, ifnone, default_device, Callback)
+                               create_vision_model, get_c, ifnone, default_device, Callback, Recorder)
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.vision.learner import _add_norm, _default_meta
 from fastai.vision.models.xresnet import XResNet, ResBlock
 
-from .core import atomic_write, torch_threads, default_threads
+from .core import atomic_write, torch_threads, default_threads, check_option, OutputError
 from .standins import cache_dir
 from .datablock import pascal_dls
 from .losses import BinaryCrossEntropy
@@ -370,7 +370,10 @@ def shapes_corpus(n_classes:int=128, # classes of compound shapes
                   seed:int=0, # same arguments, same corpus
                  )->tuple:
     "Pictures `TensorImage` uint8 `[n, 3, size, size]` and multi-hot targets `TensorMultiCategory` `[n, n_classes]`."
-    if not 1 <= max_objects <= n_classes: raise ValueError(f"max_objects={max_objects}: need 1 to n_classes={n_classes}.")
+    if not 1 <= max_objects <= n_classes:
+        raise ValueError(f"{n_classes} classes: a picture holds up to {max_objects} objects (max_objects) of different classes; use {max_objects} classes or more.")
+    if 2*size < 1.2*sides[1]:             # an object `2*side` wide on the `2*size` canvas, its centre at least 0.3 of it from the edges
+        raise ValueError(f"size={size}: objects up to {sides[1]} px wide do not fit; use a size of {math.ceil(0.6*sides[1])} px or more.")
     rng, classes, S = np.random.default_rng([seed, 13]), [shape_class(seed, i) for i in range(n_classes)], 2*size
     x, y = np.empty((n_images, size, size, 3), np.uint8), np.zeros((n_images, n_classes), np.float32)
     for p in range(n_images):
@@ -395,6 +398,8 @@ def weights_path()->Path:
     "The shipped weights file, `course_resnet.pth` in the package's `weights/` folder (its model card is beside it)."
     return Path(str(importlib.resources.files('fastai_ch6')/'weights'/'course_resnet.pth'))
 
+_REPAIR = "The body shipped with fastai_ch6 is damaged: reinstall fastai_ch6, or train from scratch with --arch small."
+
 # %% ../nbs/07_models.ipynb #a854f58e
 def course_resnet(pretrained:bool=False, # load the body pretrained on the formula corpus (fastai passes `True` by default)
                   weights=None, # a weights file to load instead of the shipped one (`'DEFAULT'`: the shipped one)
@@ -413,7 +418,11 @@ def load_body(model:nn.Module, # a `course_resnet` model
     fname = weights_path() if weights is None or weights == 'DEFAULT' else Path(weights)
     if not fname.is_file():
         raise FileNotFoundError(f"{fname}: no such weights file. Run `pretrain_course_resnet()` to make one, or pass `pretrained=False`.")
-    sd = torch.load(fname, map_location='cpu', weights_only=True)
+    try: sd = torch.load(fname, map_location='cpu', weights_only=True)       # tensors only: loading runs no code
+    except Exception as e: sd, why = None, f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else 'unreadable'}"
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError(f"{fname}: damaged or not a weights file ({why if sd is None else 'not a dict of tensors'}). "
+                         f"{_REPAIR if fname == weights_path() else 'Make it again with `ch6 pretrain`.'}")
     own = model.state_dict()
     sd = {k: v.to(own[k].dtype) if k in own else v for k, v in sd.items()}
     try: missing, unexpected = model.load_state_dict(sd, strict=False)
@@ -435,13 +444,39 @@ def _call(name, **kw): return f"{name}({', '.join(f'{k}={v!r}' for k, v in kw.it
 def _half(x): return TensorImage(torch.nn.functional.avg_pool2d(x.float(), 2).round().to(torch.uint8))
 
 # %% ../nbs/07_models.ipynb #a58d74b5
-def _fit(learn, n_epochs, lr, quiet):
-    "`fit_one_cycle`, without bars or tables when `quiet`."
-    if not n_epochs: return
-    if not quiet: return learn.fit_one_cycle(n_epochs, lr)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(n_epochs, lr)
+class _EpochLine(Callback):
+    "One plain line per epoch, for a log file: the stage, the epoch and its losses and metrics."
+    order = Recorder.order + 1
+    def __init__(self, stage): self.stage = stage
+    def after_epoch(self):
+        vals = ', '.join(f"{n} {v:.4f}" for n, v in zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]) if isinstance(v, float))
+        print(f"{self.stage}, epoch {self.epoch+1}/{self.n_epoch}: {vals}", flush=True)
 
-def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth` and `course_resnet.json`; default: the package's `weights/`
+def _fit(learn, n_epochs, lr, quiet, plain=False, stage=''):
+    "`fit_one_cycle`: without bars or tables when `quiet`, with one plain line per epoch instead when `plain`."
+    if not n_epochs: return
+    if not (quiet or plain): return learn.fit_one_cycle(n_epochs, lr)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(n_epochs, lr, cbs=[] if quiet else [_EpochLine(stage)])
+
+def _check_pretrain(dest, overwrite, n_classes, n_per_class, size, stage1, shape_classes, shape_images, stage2, bs, valid_pct, seed, lr):
+    "Refuse, in one line and before any work, settings that would fail later, and a `dest` that holds weights or is the package's own folder."
+    for name, v in dict(size=size, bs=bs, seed=seed, lr=lr).items(): check_option(name, v)
+    if Path(dest).resolve() == weights_path().parent.resolve():
+        raise OutputError(f"{dest} is the package's own weights folder: the shipped body is never replaced. Pretrain into another --out, "
+                          "and load it with course_resnet(weights=...).")
+    if Path(dest).exists() and not Path(dest).is_dir(): raise OutputError(f"{dest} is a file, not a folder: choose another --out.")
+    there = [f for f in ('course_resnet.pth', 'course_resnet.json') if (Path(dest)/f).exists()]
+    if there and not overwrite: raise OutputError(f"{dest} already holds {' and '.join(there)}. Choose another --out, or add --overwrite to replace them.")
+    pictures = ([('n-classes x n-per-class', n_classes*n_per_class)] if stage1 else []) + ([('shape-images', shape_images)] if stage2 else [])
+    for what, n in pictures:
+        if n - max(1, int(n*valid_pct)) < bs:
+            raise ValueError(f"{what}={n} pictures leave {n - max(1, int(n*valid_pct))} to train on, fewer than one batch of {bs}: use more pictures.")
+    if stage1: corpus_classes(n_classes, seed)
+    try:
+        if stage2: shapes_corpus(shape_classes, 0, size, seed=seed)      # its own checks, drawing nothing
+    except ValueError as e: raise ValueError(f"stage 2, the shapes (shape-classes={shape_classes}, size={size}): {e}") from None
+
+def pretrain_course_resnet(dest:Path, # a folder for `course_resnet.pth` and `course_resnet.json` (not the package's own `weights/`)
                            n_classes:int=128, n_per_class:int=200, size:int=64, # stage 1, the fractal corpus, see `fractal_corpus`
                            epochs_small:int=6, # stage 1: one-cycle epochs on the pictures at half size (progressive resizing)
                            epochs:int=2, # stage 1: then one-cycle epochs at full size (0 and `epochs_small=0`: no stage 1)
@@ -454,11 +489,16 @@ def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth`
                            seed:int=0, # seed of the corpora and the training
                            command:str|None=None, # the command line that ran this, for the model card
                            quiet:bool=False, # no progress bars or tables
+                           overwrite:bool=False, # replace weights already in `dest`
+                           plain:bool=False, # one plain line per epoch instead of progress bars (for a log file)
                           )->dict:
     "Pretrain `course_resnet` on the fractal corpus, then on the shapes corpus; save its body and model card into `dest`; return the card."
     if not (epochs_small or epochs or shape_epochs): raise ValueError("No epochs in either stage: nothing to pretrain.")
-    dest = Path(dest) if dest is not None else weights_path().parent
-    dest.mkdir(parents=True, exist_ok=True)
+    _check_pretrain(dest, overwrite, n_classes, n_per_class, size, bool(epochs_small or epochs), shape_classes, shape_images, bool(shape_epochs),
+                    bs, valid_pct, seed, lr)
+    dest = Path(dest)
+    try: dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OutputError(f"{dest}: cannot create the folder ({e.strerror}). Choose another --out.") from None
     call = _call('pretrain_course_resnet', n_classes=n_classes, n_per_class=n_per_class, size=size, epochs_small=epochs_small,
                  epochs=epochs, lr=lr, shape_classes=shape_classes, shape_images=shape_images, shape_epochs=shape_epochs,
                  shape_lr=shape_lr, bs=bs, valid_pct=valid_pct, seed=seed)
@@ -469,8 +509,8 @@ def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth`
         learn = vision_learner(corpus_dls(_half(x), y, bs, valid_pct, seed), course_resnet, pretrained=False, normalize=False,
                                n_out=n_classes, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
         t0, accs = time.perf_counter(), {}
-        for n_ep, dls in [(epochs_small, learn.dls), (epochs, corpus_dls(x, y, bs, valid_pct, seed))]:
-            learn.dls = dls; _fit(learn, n_ep, lr, quiet)
+        for n_ep, dls, stage in [(epochs_small, learn.dls, 'fractals at half size'), (epochs, corpus_dls(x, y, bs, valid_pct, seed), 'fractals')]:
+            learn.dls = dls; _fit(learn, n_ep, lr, quiet, plain, stage)
             with learn.no_bar(): accs[dls.one_batch()[0].shape[-1]] = round(float(learn.validate()[1]), 4)
         t_train += time.perf_counter() - t0; body = learn.model[0]
         info.update(corpus=dict(n_classes=n_classes, n_per_class=n_per_class, size=size, seed=seed,
@@ -484,7 +524,7 @@ def pretrain_course_resnet(dest:Path|None=None, # folder for `course_resnet.pth`
                                n_out=shape_classes, loss_func=shared_cross_entropy)
         if body is not None: learn.model[0].load_state_dict(body.state_dict())
         learn.unfreeze()
-        t0 = time.perf_counter(); _fit(learn, shape_epochs, shape_lr, quiet)
+        t0 = time.perf_counter(); _fit(learn, shape_epochs, shape_lr, quiet, plain, 'shapes')
         with learn.no_bar(): preds, targs = learn.get_preds()
         t_train += time.perf_counter() - t0; body = learn.model[0]
         info.update(shapes=dict(n_classes=shape_classes, n_images=shape_images, size=size, seed=seed,

@@ -111,23 +111,28 @@ def build_atomically(dest:Path, # the dataset's final root folder: new, empty, o
     dest = Path(dest)
     if dataset_is_complete(dest, params): return _record_times(dest)
     _check_replaceable(dest, name)                                   # before anything is written beside it
-    with _locked(dest.parent/f'.{dest.name}.lock'):
-        if dataset_is_complete(dest, params): return _record_times(dest)   # another process made it while we waited
-        _check_replaceable(dest, name)
-        for stale in dest.parent.glob(f'.{dest.name}.tmp-*'): _remove(stale)   # left by a killed run
-        if dest.is_dir() and not any(dest.iterdir()): dest.rmdir()          # an empty folder is filled
-        elif dest.exists():
-            print(f"{name}: {dest} is out of date or damaged; rebuilding it.")
-            trash = dest.parent/f'.{dest.name}.tmp-damaged-{uuid.uuid4().hex[:8]}'
-            dest.rename(trash); _remove(trash)
-        tmp = dest.parent/f'.{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-        try:
-            tmp.mkdir(parents=True)
-            write(tmp)
-            (tmp/MANIFEST).write_text(json.dumps(_manifest(tmp, params), indent=0))
-            tmp.rename(dest)
-        finally:
-            if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with _locked(dest.parent/f'.{dest.name}.lock'):
+            if dataset_is_complete(dest, params): return _record_times(dest)   # another process made it while we waited
+            _check_replaceable(dest, name)
+            for stale in dest.parent.glob(f'.{dest.name}.tmp-*'): _remove(stale)   # left by a killed run
+            if dest.is_dir() and not any(dest.iterdir()): dest.rmdir()          # an empty folder is filled
+            elif dest.exists():
+                print(f"{name}: {dest} is out of date or damaged; rebuilding it.")
+                trash = dest.parent/f'.{dest.name}.tmp-damaged-{uuid.uuid4().hex[:8]}'
+                dest.rename(trash); _remove(trash)
+            tmp = dest.parent/f'.{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+            try:
+                tmp.mkdir(parents=True)
+                write(tmp)
+                (tmp/MANIFEST).write_text(json.dumps(_manifest(tmp, params), indent=0))
+                tmp.rename(dest)
+            finally:
+                if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    except FileExistsError: raise
+    except OSError as e:                                             # a read-only or full cache: say which folder, and what to do
+        raise type(e)(f"{name}: cannot write into {dest.parent} ({e.strerror or e}). Make it writable, or set FASTAI_CH6_CACHE "
+                      "to a folder you can write (the datasets are made there once).") from None
     return dest
 
 # %% ../nbs/09_standins.ipynb #e875496b

@@ -12,7 +12,7 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'VA
            'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
-import concurrent.futures, os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
+import concurrent.futures, math, os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -320,12 +320,13 @@ class TrainingDiverged(ValueError):
 
 # %% ../nbs/06_train.ipynb #ee96f09a
 class StopOnNonFinite(Callback):
-    "Stop training as soon as a training loss is NaN or infinite; `diverged` then says where (epoch, batch, learning rate)."
-    order = -1                                        # before the other callbacks see the bad batch
+    "Stop training as soon as a loss, in training or in validation, is NaN or infinite; `diverged` then says where (epoch, batch, learning rate)."
+    order = -1                                        # before the other callbacks (the metrics) see the bad batch
     def before_fit(self): self.diverged = None
     def after_loss(self):
-        if self.training and not torch.isfinite(self.loss).all():
-            self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {global_epoch(self)+1}, batch {self.iter+1} "
+        if not torch.isfinite(self.loss).all():
+            where = f"batch {self.iter+1}" if self.training else "its validation"
+            self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {global_epoch(self)+1}, {where} "
                              f"(learning rate {self.opt.hypers[-1]['lr']:.3g}). Train again with a lower --lr (for example a tenth).")
             raise CancelFitException()
 
@@ -442,7 +443,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     arch = _arch_or_default(task, arch)
     pretrained = pretrained and arch != 'small'
     d = task_defaults(task, arch, pretrained)
-    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen)
+    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen, seed=seed)
     arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
     cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
                arch=arch if isinstance(arch, str) else arch.__name__, pretrained=pretrained,
@@ -521,14 +522,20 @@ def _train(data, out, config, arch, resume, quiet):
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
         if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs, config['keep_frozen'])
         elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
-    if stop.diverged: raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
+    if stop.diverged: _forget(out, resume); raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
         if rank: return {}                                   # only the first process evaluates and saves
     learn.to_contiguous(to_fp32=True)                       # evaluated and exported in float32, in the usual layout, on any machine
     learn.remove_cb(KeepFreedMemory)                         # a setting of this process, not of the model
-    with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
+    try:
+        with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
+    except TrainingDiverged: _forget(out, resume); raise
+
+def _forget(out, resume):
+    "A diverged run cannot be resumed: its checkpoint goes, so that the cleanup after the failure leaves nothing of it."
+    if not resume and not rank_distrib(): (out/'checkpoint.pth').unlink(missing_ok=True)
 
 # %% ../nbs/06_train.ipynb #100922df
 def _end_distributed():
@@ -610,17 +617,42 @@ def _template_data(task, folder):
     return folder
 
 # %% ../nbs/06_train.ipynb #e01ec8e0
+def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def _model_info(fname):
+    "The model description in `fname` (a `model.json`), each value checked by the rules of the option it came from; a one-line error names the file and the key."
+    info = _read_json(fname)
+    def bad(why): return NotOurModel(f"{fname}: {why}. Restore the model.json saved with this model.pth, or train again.")
+    if not isinstance(info, dict): raise bad(f"a JSON {type(info).__name__}, not a model description (an object with task, size, arch...)")
+    for key in ('task', 'run_id', 'size', 'arch'):
+        if key not in info: raise bad(f"key {key!r} is missing")
+    if info['task'] not in TASKS: raise bad(f"task={info['task']!r}: not one of {', '.join(TASKS)}")
+    for key in ('run_id', 'arch'):
+        if not isinstance(info[key], str): raise bad(f"{key}={info[key]!r}: not a name")
+    try:                                                                  # the rules of --size and --thresh, in one place
+        check_option('size', info['size'])
+        if info.get('thresh') is not None: check_option('thresh', info['thresh'])
+    except ValueError as e: raise bad(str(e).rstrip('.')) from None
+    norm = info.get('normalize')
+    if norm is not None and not (isinstance(norm, list) and len(norm) == 2 and all(isinstance(s, list) and len(s) == 3 and all(map(_number, s)) for s in norm)
+                                 and all(v > 0 for v in norm[1])):
+        raise bad(f"normalize={norm!r}: two lists of 3 numbers, the channels' means and their standard deviations (above 0)")
+    vocab = info.get('vocab')
+    if info['task'] == 'multilabel' and not (isinstance(vocab, list) and all(isinstance(v, str) for v in vocab)):
+        raise bad(f"vocab={vocab!r}: a multilabel model lists its classes")
+    if info.get('valid_person') is not None and not isinstance(info['valid_person'], str): raise bad(f"valid_person={info['valid_person']!r}: not a folder name such as '13'")
+    return info
+
 def load_weights(out:Path, # an output folder of `train_task` with `model.pth` and `model.json`
                 )->Learner:
     "Rebuild a trained learner from `model.pth` and `model.json` alone: `torch.load(weights_only=True)` runs no code from the file."
-    out = Path(out); info = _read_json(out/'model.json')
-    if info.get('task') not in TASKS: raise NotOurModel(f"{out/'model.json'}: not a model description written by fastai_ch6.")
+    out = Path(out); info = _model_info(out/'model.json')
     with tempfile.TemporaryDirectory() as d:
         with contextlib.redirect_stdout(io.StringIO()):
             dls = task_dls(info['task'], _template_data(info['task'], Path(d)), info['size'], fast=False)
         learn = _learner_for(info['task'], dls, resolve_arch(info['arch'], pretrained=False), pretrained=False)   # the weights come next
-    if info['normalize']: dls.add_tfms([Normalize.from_stats(*info['normalize'])], 'after_batch')           # as `vision_learner` added them
-    if info['vocab'] is not None and list(dls.vocab) != info['vocab']:
+    if info.get('normalize'): dls.add_tfms([Normalize.from_stats(*info['normalize'])], 'after_batch')           # as `vision_learner` added them
+    if info.get('vocab') is not None and list(dls.vocab) != info['vocab']:
         raise NotOurModel(f"{out/'model.json'}: classes {info['vocab'][:3]}... are not the course's PASCAL classes.")
     try:
         weights = torch.load(out/'model.pth', map_location='cpu', weights_only=True)
@@ -630,7 +662,7 @@ def load_weights(out:Path, # an output folder of `train_task` with `model.pth` a
     if weights.get('run_id') != info['run_id']:
         raise NotOurModel(f"{out}: model.pth and model.json come from different runs (an interrupted --overwrite?). Train again with --overwrite.")
     learn.ch6_run_id, learn.ch6_config = info['run_id'], dict(size=info['size'], valid_person=info.get('valid_person'))
-    if info['thresh'] is not None: learn.ch6_thresh = info['thresh']
+    if info.get('thresh') is not None: learn.ch6_thresh = float(info['thresh'])
     return learn
 
 # %% ../nbs/06_train.ipynb #58918a65
@@ -638,12 +670,14 @@ class NotOurModel(ValueError):
     "A model file that is not an exported `fastai_ch6` learner, or not a complete run."
 
 # %% ../nbs/06_train.ipynb #3d5832e1
-def _check_complete(learn, folder):
-    "Refuse a model whose folder mixes files of two runs, or whose run did not finish."
+def _check_complete(learn, folder, files='model.pkl'):
+    "Refuse a model whose folder mixes files of two runs, or whose run did not finish; a shared pair `files` (model.pth/model.json) alone in a folder stands on its own."
     summary = folder/'summary.json'
-    run = _read_json(summary).get('run_id') if summary.exists() else None
+    if files != 'model.pkl' and not summary.exists() and not (folder/'train_config.json').exists(): return   # no training here: a shared pair
+    s = _read_json(summary) if summary.exists() else None
+    run = s.get('run_id') if isinstance(s, dict) else None
     if run is None or run != getattr(learn, 'ch6_run_id', None):
-        raise NotOurModel(f"{folder}: model.pkl and summary.json do not come from the same finished run "
+        raise NotOurModel(f"{folder}: {files} and summary.json do not come from the same finished run "
                           "(an interrupted --overwrite?). Train again with --overwrite.")
 
 # %% ../nbs/06_train.ipynb #e8eaa9f3
@@ -655,7 +689,7 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     fname = model/'model.pkl' if model.is_dir() else model
     if not trust_pickle:
         if (fname.parent/'model.pth').is_file() and (fname.parent/'model.json').is_file():
-            learn = load_weights(fname.parent); _check_complete(learn, fname.parent); return learn
+            learn = load_weights(fname.parent); _check_complete(learn, fname.parent, 'model.pth/model.json'); return learn
         if fname.is_file(): raise NotOurModel(f"{fname.parent}: no model.pth/model.json to load safely, only {fname.name}, a pickle that can run "
                                               "code when loaded. If you trust its source, pass --trust-pickle (trust_pickle=True).")
     if not fname.is_file(): raise FileNotFoundError(f"{fname}: no such model file. Pass the output folder of `ch6 train` or its model.pkl.")
@@ -698,12 +732,14 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
             decimals:int=4, # multi-label: probabilities are rounded to this many places (centres: to 2, a hundredth of a pixel)
            )->pd.DataFrame:
     "Predict on `inputs` in batches: labels, the threshold and one probability column per class; or head centres in pixels of each image."
+    check_options(bs=bs, thresh=thresh)
     learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
+    if thresh is not None and learn.ch6_task != 'multilabel':
+        raise ValueError(f"thresh={thresh}: a threshold is for multilabel models; this {learn.ch6_task} model predicts head centres. Leave out --thresh.")
     files, _ = image_files(inputs)
     dl = learn.dls.test_dl(files, bs=bs, num_workers=0)
     with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
     if learn.ch6_task == 'multilabel':
-        check_options(thresh=thresh)
         thresh = thresh if thresh is not None else getattr(learn, 'ch6_thresh', 0.5)
         vocab = list(learn.dls.vocab)
         rows = [dict(file=str(f), labels=' '.join(v for v, q in zip(vocab, p) if q > thresh), thresh=round(float(thresh), 4),
@@ -757,6 +793,9 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     task = learn.ch6_task
     if split not in ('valid', 'all'): raise ValueError(f"split={split!r}: use 'valid' or 'all'.")
     check_options(bs=bs)
+    if task == 'multilabel' and valid_person is not None:
+        raise ValueError(f"valid_person={valid_person}: a validation person is for regression models; this multilabel model validates on "
+                         "the rows of train.csv whose is_valid is true. Leave out --valid-person.")
     person = str(valid_person or getattr(learn, 'ch6_config', {}).get('valid_person') or VALID_PERSON)
     data = check_data(task, data if data is not None else default_data(task), images=False, valid_person=person)   # unreadable images are skipped below
     if task == 'multilabel':
