@@ -46,7 +46,7 @@ def check_option(name:str, # the option as the Python argument is named: epochs,
     kind, ok, why = _OPTIONS[name]
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     whole = number and (isinstance(value, int) or math.isfinite(value) and value.is_integer())
-    try: good = number and (whole or kind is float) and ok(value)
+    try: good = number and (whole or kind is float) and ok(value) and math.isfinite(float(value))
     except OverflowError: good = False                                   # an integer too large for a float
     if not good: raise ValueError(f"{name.replace('_', '-')}={value if number else repr(value)}: {why}.")
     return kind(value)
