@@ -508,6 +508,7 @@ def _train(data, out, config, arch, resume, quiet):
         raise ValueError(f"bs={config['bs']} is larger than the {len(learn.dls.train_ds)} training images: choose a smaller --bs.")
     check_keep_frozen(learn, config['keep_frozen'])          # before lr_find and any training
     start, run_id = 0, uuid.uuid4().hex[:12]
+    ck_before = _stamp(out/'checkpoint.pth')                   # a checkpoint of an earlier run is not this run's to remove
     if resume:
         config, run_id = _resume_config(out, config)
         start = load_checkpoint(learn, out/'checkpoint.pth')['epoch'] + 1
@@ -522,7 +523,7 @@ def _train(data, out, config, arch, resume, quiet):
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
         if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs, config['keep_frozen'])
         elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
-    if stop.diverged: _forget(out, resume); raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
+    if stop.diverged: _forget(out, resume, ck_before); raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
@@ -531,11 +532,17 @@ def _train(data, out, config, arch, resume, quiet):
     learn.remove_cb(KeepFreedMemory)                         # a setting of this process, not of the model
     try:
         with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
-    except TrainingDiverged: _forget(out, resume); raise
+    except TrainingDiverged: _forget(out, resume, ck_before); raise
 
-def _forget(out, resume):
-    "A diverged run cannot be resumed: its checkpoint goes, so that the cleanup after the failure leaves nothing of it."
-    if not resume and not rank_distrib(): (out/'checkpoint.pth').unlink(missing_ok=True)
+def _stamp(f):
+    "`(size, modification time)` of the file `f`, or `None` if there is none."
+    try: st = os.stat(f); return st.st_size, st.st_mtime_ns
+    except OSError: return None
+
+def _forget(out, resume, before):
+    "A diverged run cannot be resumed: the checkpoint it wrote (not one that was there before it, `before`) goes, so that the cleanup after the failure leaves nothing of it."
+    ck = out/'checkpoint.pth'
+    if not resume and not rank_distrib() and _stamp(ck) not in (None, before): ck.unlink()
 
 # %% ../nbs/06_train.ipynb #100922df
 def _end_distributed():
@@ -701,8 +708,10 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     th = fname.parent/'thresholds.json'
     if learn.ch6_task == 'multilabel' and th.exists():
         t = _read_json(th)
+        if not isinstance(t, dict): raise NotOurModel(f"{th}: a JSON {type(t).__name__}, not the thresholds written by `ch6 train`. Train again with --overwrite.")
         if t.get('run_id') != learn.ch6_run_id: raise NotOurModel(f"{th}: written by another run than {fname.name}. Train again with --overwrite.")
-        learn.ch6_thresh = t['thresh']
+        try: learn.ch6_thresh = check_option('thresh', t.get('thresh'))          # the rule of --thresh
+        except ValueError as e: raise NotOurModel(f"{th}: {str(e).rstrip('.')}. Train again with --overwrite.") from None
     return learn
 
 # %% ../nbs/06_train.ipynb #61b2cb3b
