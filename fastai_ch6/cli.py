@@ -51,7 +51,7 @@ def _parser():
     t.add_argument('--size', type=_option('size'), help='image size (default 64 multilabel; regression: height 120, width 4/3 of it)')
     t.add_argument('--bs', type=_option('bs'), help='batch size (default 32 when fine-tuning; 64 for --arch small or --no-pretrained)')
     t.add_argument('--seed', type=_option('seed'), default=42, help='random seed (default 42): the same seed, data, machine and --threads give the same run')
-    t.add_argument('--threads', type=_option('threads'), help='torch threads (default: every idle core, one on a busy machine, shared among '
+    t.add_argument('--threads', type=_option('threads'), help='torch threads, at most the cores of this machine (default: every idle core, one on a busy machine, shared among '
                    'accelerate processes); the number used is recorded in train_config.json and summary.json')
     t.add_argument('--valid-person', help='regression: the person (folder 01-24) held out for validation (default 13, as in the chapter); '
                    'recorded with the model, so evaluate uses it too')
