@@ -637,8 +637,8 @@ def _model_info(fname):
     for key in ('run_id', 'arch'):
         if not isinstance(info[key], str): raise bad(f"{key}={info[key]!r}: not a name")
     try:                                                                  # the rules of --size and --thresh, in one place
-        check_option('size', info['size'])
-        if info.get('thresh') is not None: check_option('thresh', info['thresh'])
+        info['size'] = check_option('size', info['size'])                 # 64.0 is 64
+        if info.get('thresh') is not None: info['thresh'] = check_option('thresh', info['thresh'])
     except ValueError as e: raise bad(str(e).rstrip('.')) from None
     norm = info.get('normalize')
     if norm is not None and not (isinstance(norm, list) and len(norm) == 2 and all(isinstance(s, list) and len(s) == 3 and all(map(_number, s)) for s in norm)
