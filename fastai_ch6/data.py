@@ -379,8 +379,8 @@ def check_people(path:Path, # root of a BIWI-format dataset
     if odd:
         n, more = sum(f.parent == odd[0] for f in frames), len(odd) - 1
         raise DataFormatError(f"{path}: folder {str(odd[0].relative_to(path)) if odd[0] != path else '.'!r} holds {n} frame{'s'*(n>1)} but is not a person "
-                              f"(people are folders named by two digits, 01-24){f', and so do {more} more folder' + 's'*(more>1) if more else ''}: "
-                              "their frames would be trained on, a copy of the validation person included. Move them out of the dataset, or rename the folder to its person's number.")
+                              f"(people are folders named by two digits, 01-24){f'; so do {more} more folder' + 's'*(more>1) if more else ''}. Its frames would be "
+                              "trained on, even if it is a copy of the validation person. Move such folders out of the dataset, or rename them to their person's number.")
     return frames
 
 # %% ../nbs/00_data.ipynb #5d4d28d6

@@ -97,7 +97,7 @@ def test_a_copy_of_the_validation_person_is_refused(biwi, tmp_path, copy):
         with pytest.raises(DataFormatError) as e: check(d)
         assert f"{d}: folder '{copy}' holds 2 frames but is not a person" in str(e.value) and '\n' not in str(e.value)
     r = ch6_here('train', 'regression', '--data', d, '--out', tmp_path/'reg', '--epochs', 1, '--lr', '1e-3', '--bs', 2)
-    _one_line_error(r, f"folder '{copy}' holds 2 frames but is not a person", 'a copy of the validation person', 'Move them out')
+    _one_line_error(r, f"folder '{copy}' holds 2 frames but is not a person", 'a copy of the validation person', 'Move such folders out')
     assert not (tmp_path/'reg').exists()
 
 def test_frames_in_the_root_itself_are_refused(biwi, tmp_path):
