@@ -15,7 +15,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, MultiCategoryBlock, ColRea
                                RandomResizedCrop, Flip, DataLoaders, delegates, ifnone)
 
 from .data import pascal_2007, read_labels_csv, VOC_CLASSES, DataFormatError, open_rgb, check_labelled
-from .standins import cache_dir, build_atomically
+from .standins import cache_dir, build_atomically, dataset_is_complete
 
 # %% ../nbs/01_datablock.ipynb #8621bf1d
 def _resize_one(args):
@@ -39,19 +39,24 @@ def _content_key(files)->str:
 def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and `train.csv`)
                  size:int=64, # side of the cached square images, in pixels
                  n_workers:int=2, # processes resizing in parallel
+                 names:list|None=None, # only these files of `train/` (one split, say), unless the whole folder's copy is already made
                 )->Path:
-    "Root of a cached copy of `path/'train'` with every image squashed to `size`×`size` once (made again when the images change)."
+    "Root of a cached copy of `path/'train'` with every image (or those `names`) squashed to `size`×`size` once (made again when they change)."
     path = Path(path)
     if not (path/'train').is_dir(): raise FileNotFoundError(f"{path/'train'}: no such folder. Expected the root of a PASCAL-format dataset.")
     if size < 8: raise ValueError(f"size={size} is too small to learn from; use at least 8 pixels (64 is the course's default).")
     files = sorted(e for e in (path/'train').iterdir() if e.is_file())         # regular files only: a named pipe would block a reader
     key = hashlib.md5(str(path.resolve()).encode()).hexdigest()[:8]
     dest = cache_dir()/f'{path.name}-{key}-px{size}'
+    params = dict(src=str(path.resolve()), size=size, n=len(files), content=_content_key(files))
+    if names is not None and not dataset_is_complete(dest, params):          # no copy of the whole folder: read only the files asked for
+        keep = set(names); files = [f for f in files if f.name in keep]
+        params = dict(params, n=len(files), content=_content_key(files))
+        dest = dest.with_name(f"{dest.name}-{hashlib.md5(chr(0).join(sorted(keep)).encode()).hexdigest()[:8]}")
     def write(tmp):
         (tmp/'train').mkdir()
         why = parallel(_resize_one, [(f, tmp/'train'/f.name, size) for f in files], n_workers=n_workers, progress=False)
         (tmp/'unreadable.json').write_text(json.dumps({f.name: w for f, w in zip(files, why) if w}, indent=1))
-    params = dict(src=str(path.resolve()), size=size, n=len(files), content=_content_key(files))
     return build_atomically(dest, write, params, f'{size}px images')
 
 # %% ../nbs/01_datablock.ipynb #59f24e24

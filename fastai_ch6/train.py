@@ -768,10 +768,10 @@ def predictions_csv(df:pd.DataFrame, # from `predict`
     return df.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)      # quoted, a CR in a name stays in its cell
 
 # %% ../nbs/06_train.ipynb #d95f1138
-def _as_trained(learn, data):
-    "The folder of PASCAL images exactly as training validated on them: the resized cache at the model's size (it leaves out unreadable ones)."
+def _as_trained(learn, data, names):
+    "The folder of PASCAL images `names` exactly as training validated on them: the resized cache at the model's size (it leaves out unreadable ones)."
     size = getattr(learn, 'ch6_config', {}).get('size')
-    return small_images(data, size)/'train' if size else data/'train'
+    return small_images(data, size, names=names)/'train' if size else data/'train'
 
 # %% ../nbs/06_train.ipynb #444f9851
 def evaluate(model, # a `Learner` from `load_model`, or a path for it
@@ -795,7 +795,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
         files, _ = image_files([data/'train'/f for f in df.fname])       # only this split's images are read; a damaged one is named and skipped
         keep = set(files); df = df[[data/'train'/f in keep for f in df.fname]]
         targs = torch.tensor([[float(v in l.split()) for v in learn.dls.vocab] for l in df.labels])
-        with _eight_bit(list(_as_trained(learn, data)/df.fname)) as items, learn.no_bar():
+        with _eight_bit(list(_as_trained(learn, data, list(df.fname))/df.fname)) as items, learn.no_bar():
             preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
         return dict(n=len(df), **multilabel_scores(preds, targs, getattr(learn, 'ch6_thresh', 0.5)))
     files = biwi_frames(data)

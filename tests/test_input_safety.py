@@ -162,6 +162,18 @@ def test_evaluate_is_not_stopped_by_a_damaged_training_picture(run, tiny, tmp_pa
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads(r.stdout) == json.loads(before.stdout) and 'warning' not in r.stderr   # the same scores: the picture is not evaluated
 
+def test_evaluate_reads_only_the_validation_split(run, tiny, tmp_path):
+    "On a folder that no training resized, evaluate resizes the validation pictures alone, and scores them as training did."
+    import hashlib
+    d = _copy(tiny, tmp_path/'voc')
+    df = pd.read_csv(d/'train.csv')
+    r = ch6_here('evaluate', run, '--data', d)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout) == json.loads(ch6_here('evaluate', run, '--data', tiny).stdout)
+    key = hashlib.md5(str(d.resolve()).encode()).hexdigest()[:8]
+    copies = list(Path(os.environ['FASTAI_CH6_CACHE']).glob(f'voc-{key}-px*'))
+    assert len(copies) == 1 and sorted(p.name for p in (copies[0]/'train').iterdir()) == sorted(df.fname[df.is_valid])
+
 def test_evaluate_names_a_damaged_validation_picture_and_goes_on(run, tiny, tmp_path):
     d = _copy(tiny, tmp_path/'voc')
     df = pd.read_csv(d/'train.csv')
