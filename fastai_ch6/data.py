@@ -198,7 +198,9 @@ def _check_images(fname, df, images):
            else f"add the image to {images}/ or remove the row")
     k = len(missing) - 1
     more = f" ({k} more row{'s'*(k>1)} name{'s'*(k==1)} {'a missing image' if k==1 else 'missing images'}.)" if k else ''
-    raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {v!r} is not in {images}/; {fix}.{more}")
+    what = (f"{v!r} in {images}/ is not a regular file (a folder, a named pipe, a broken link...), which a reader could not use or would wait on forever; "
+            "put the image itself there" if os.path.lexists(folder/v) else f"{v!r} is not in {images}/; {fix}")
+    raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {what}.{more}")
 
 # %% ../nbs/00_data.ipynb #ef9d9057
 def _read_table(fname, need):

@@ -240,3 +240,11 @@ def test_a_named_pipe_in_train_is_never_opened(tiny, tmp_path):
     Image.new('RGB', (40, 30)).save(d/'train'/'a.jpg'); os.mkfifo(d/'train'/'b.jpg')
     r = subprocess.run([sys.executable, '-c', code, str(d)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "['a.jpg']", r.stderr[-2000:]
+
+def test_a_named_pipe_listed_in_train_csv_is_named(tiny, tmp_path):
+    d = _copy(tiny, tmp_path/'voc')
+    df = pd.read_csv(d/'train.csv'); f = d/'train'/df.fname[2]
+    f.unlink(); os.mkfifo(f)
+    r = ch6_here('train', 'multilabel', '--data', d, '--out', tmp_path/'ml', '--epochs', 1, '--lr', '1e-2')
+    _one_line_error(r, f"{d/'train.csv'}, row 4, column 'fname': {df.fname[2]!r} in train/ is not a regular file")
+    assert not (tmp_path/'ml').exists()
