@@ -139,7 +139,7 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
             elif a.cmd == 'predict':
                 df = T.predict(a.model, a.inputs, a.bs, a.thresh, a.trust_pickle)
                 if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite)}")
-                else: print(df.to_csv(index=False), end='')
+                else: print(T.predictions_csv(df), end='')      # formulas in file names shown as text, as in a --to file
             elif a.cmd == 'demo': T.run_demo(a.out, a.overwrite)
             elif a.cmd == 'pretrain': _pretrain(a)
         except (DataFormatError, OSError, ValueError) as e:

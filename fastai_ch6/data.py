@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['SOURCES', 'VOC_CLASSES', 'DataFormatError', 'data_source', 'real_dataset_cached', 'DatasetUnavailable', 'pascal_2007',
-           'label_counts', 'read_labels_csv', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal', 'get_ctr',
-           'check_biwi', 'describe_pascal', 'describe_biwi', 'build_and_describe']
+           'label_counts', 'read_labels_csv', 'check_labelled', 'biwi_head_pose', 'img2pose', 'read_pose', 'read_cal',
+           'get_ctr', 'check_frame_size', 'check_people', 'check_biwi', 'open_rgb', 'describe_pascal', 'describe_biwi',
+           'build_and_describe']
 
 # %% ../nbs/00_data.ipynb #99982598
 import os, math, socket, threading, functools, warnings
@@ -13,6 +14,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse
 
 import numpy as np, pandas as pd, torch
+from PIL import Image
 from fastcore.basics import str2bool
 
 from .standins import cache_dir, build_atomically, write_pascal_2007, write_biwi_head_pose, check_pascal_sizes
@@ -196,7 +198,9 @@ def _check_images(fname, df, images):
            else f"add the image to {images}/ or remove the row")
     k = len(missing) - 1
     more = f" ({k} more row{'s'*(k>1)} name{'s'*(k==1)} {'a missing image' if k==1 else 'missing images'}.)" if k else ''
-    raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {v!r} is not in {images}/; {fix}.{more}")
+    what = (f"{v!r} in {images}/ is not a regular file (a folder, a named pipe, a broken link...), which a reader could not use or would wait on forever; "
+            "put the image itself there" if os.path.lexists(folder/v) else f"{v!r} is not in {images}/; {fix}")
+    raise DataFormatError(f"{fname}, row {i+2}, column 'fname': {what}.{more}")
 
 # %% ../nbs/00_data.ipynb #ef9d9057
 def _read_table(fname, need):
@@ -231,6 +235,24 @@ def read_labels_csv(fname:Path, # a CSV with columns fname, labels, is_valid
                 raise DataFormatError(f"{fname}, row {i+2}, column 'labels': unknown label {bad[0]!r}. Known labels: {' '.join(vocab)}.")
     if images is not None: _check_images(fname, df, images)
     return df.reset_index(drop=True)
+
+# %% ../nbs/00_data.ipynb #831a0b70
+def check_labelled(fname:Path, # the label CSV that `df` was read from (for the message)
+                   df:pd.DataFrame, # rows of `read_labels_csv`, with `labels` and `is_valid`
+                   what:str='', # what `df` is, when it is not the whole file (e.g. 'the sample of 40 rows')
+                  )->pd.DataFrame:
+    "`df` once its training rows and its validation rows each hold at least one label; otherwise one line naming the file and the fix."
+    has = df['labels'].str.strip() != ''
+    where = f"{fname}{f' ({what})' if what else ''}"
+    if not has.any():
+        raise DataFormatError(f"{where}: no row has a label (column 'labels' is empty in all {len(df)} rows), so there is nothing to learn. "
+                              "Write each image's labels in that column, separated by spaces (e.g. 'dog person').")
+    for split, rows, why in (('training', ~df['is_valid'], 'the model would learn to predict nothing'),
+                             ('validation', df['is_valid'], 'the threshold and mAP cannot be computed')):
+        if rows.any() and not has[rows].any():
+            raise DataFormatError(f"{where}: none of the {int(rows.sum())} {split} rows (is_valid {split == 'validation'}) has a label, so {why}. "
+                                  f"Label some of them, or mark some labelled rows is_valid {split == 'validation'}.")
+    return df
 
 # %% ../nbs/00_data.ipynb #82f62ea3
 def biwi_head_pose(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$FASTAI_CH6_DATA`, else 'auto'
@@ -331,14 +353,41 @@ def get_ctr(fname:Path, # a BIWI frame `frame_XXXXX_rgb.jpg`
                               "Check the units (mm) and the sign of x and y in the pose file, and the folder's rgb.cal.")
     return torch.tensor([u, v])
 
+# %% ../nbs/00_data.ipynb #29ef7d92
+def check_frame_size(fname:Path, # a BIWI frame `frame_XXXXX_rgb.jpg`, beside its folder's `rgb.cal`
+                    )->tuple:
+    "The `(width, height)` of frame `fname`, from its header, once it is the image size its folder's `rgb.cal` was made for."
+    fname = Path(fname)
+    with Image.open(fname) as im: size = im.size
+    cal = fname.parent/'rgb.cal'
+    w, h = _cal_and_size(cal)[1]
+    if size != (w, h):
+        raise DataFormatError(f"{fname}: the frame is {size[0]}x{size[1]} pixels, but {cal} is the calibration of {w}x{h} images, so its head centre "
+                              f"would fall in the wrong place. Use the frames at their original {w}x{h} size (or calibrate for {size[0]}x{size[1]}).")
+    return size
+
 # %% ../nbs/00_data.ipynb #1f5b54b5
 def _frames_of(path):
-    "The `*_rgb.jpg` frames under `path`, sorted, skipping hidden folders as fastai's `get_image_files` does."
-    return sorted(f for f in Path(path).rglob('*_rgb.jpg') if not any(p.startswith('.') for p in f.relative_to(path).parts))
+    "The `*_rgb.jpg` frames under `path` that are regular files (not a named pipe, which would block a reader), sorted, skipping hidden folders as fastai's `get_image_files` does."
+    return sorted(f for f in Path(path).rglob('*_rgb.jpg') if not any(p.startswith('.') for p in f.relative_to(path).parts) and f.is_file())
+
+# %% ../nbs/00_data.ipynb #8bf8a182
+def check_people(path:Path, # root of a BIWI-format dataset
+                 frames:list, # its frames
+                )->list:
+    "`frames` once each lies in a person's folder, named by two digits (`01`-`24`); a folder such as `13 (copy)` is refused, naming it."
+    path = Path(path)
+    odd = sorted({f.parent for f in frames if not (len(f.parent.name) == 2 and f.parent.name.isdigit() and f.parent != path)})
+    if odd:
+        n, more = sum(f.parent == odd[0] for f in frames), len(odd) - 1
+        raise DataFormatError(f"{path}: folder {str(odd[0].relative_to(path)) if odd[0] != path else '.'!r} holds {n} frame{'s'*(n>1)} but is not a person "
+                              f"(people are folders named by two digits, 01-24){f'; so do {more} more folder' + 's'*(more>1) if more else ''}. Its frames would be "
+                              "trained on, even if it is a copy of the validation person. Move such folders out of the dataset, or rename them to their person's number.")
+    return frames
 
 # %% ../nbs/00_data.ipynb #5d4d28d6
 def _bad_biwi_files(frames)->list:
-    "The message of each calibration or pose file of `frames` that cannot be used, in order."
+    "The message of each calibration, pose file or frame size of `frames` that cannot be used, in order."
     bad, cal_ok = [], {}
     for f in frames:
         cal = f.parent/'rgb.cal'
@@ -347,18 +396,22 @@ def _bad_biwi_files(frames)->list:
             except (ValueError, OSError) as e: cal_ok[cal] = False; bad.append(str(e))
         try: get_ctr(f) if cal_ok[cal] else read_pose(img2pose(f))
         except (ValueError, OSError) as e: bad.append(str(e))
+        try:
+            if cal_ok[cal]: check_frame_size(f)
+        except DataFormatError as e: bad.append(str(e))
+        except OSError: pass                                    # an undecodable frame is named where images are decoded
     return bad
 
 # %% ../nbs/00_data.ipynb #0949df6c
 def check_biwi(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
                valid_person:str='13', # the folder held out for validation
               )->Path:
-    "Return `path` once every frame's pose file and every folder's `rgb.cal` reads cleanly and there are people to train and validate on."
+    "Return `path` once every frame lies in a person's folder and has its calibration's size, every pose file and `rgb.cal` reads cleanly, and there are people to train and validate on."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"{path}: no such folder. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
     frames = _frames_of(path)
     if not frames: raise DataFormatError(f"{path}: no frames `NN/frame_XXXXX_rgb.jpg` found. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
-    people = sorted({f.parent.name for f in frames})
+    people = sorted({f.parent.name for f in check_people(path, frames)})
     if valid_person not in people:
         raise DataFormatError(f"{path}: no frames of person {valid_person!r} to validate on (found folders {', '.join(people)}). "
                               "Add that person's folder, or pass another valid_person.")
@@ -368,6 +421,21 @@ def check_biwi(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
     if bad := _bad_biwi_files(frames):
         raise DataFormatError(f"{path}: {len(bad)} bad BIWI file{'s'*(len(bad)>1)}; the first: {bad[0]} Fix or remove the bad files, then check again.")
     return path
+
+# %% ../nbs/00_data.ipynb #146504ab
+def open_rgb(fname:Path, # an image file
+             draft:tuple|None=None, # `(width, height)`: let a JPEG decode at 1/2, 1/4 or 1/8 scale, keeping at least this size
+            )->Image.Image:
+    "Image `fname` as 8-bit RGB, with 16-bit pixels scaled to 8 bits (PIL's `convert` clips them, to white)."
+    im = Image.open(fname)
+    if draft: im.draft('RGB', draft)
+    if im.mode.startswith('I'):                                  # 'I;16', 'I;16B'...: 16-bit grey; 'I': 16-bit grey as 32-bit integers
+        a = np.asarray(im).astype(np.float32)
+        if a.min() < 0 or a.max() > 65535:
+            raise DataFormatError(f"{fname}: 32-bit pixel values ({a.min():g} to {a.max():g}) do not fit the 0-65535 of a 16-bit image. Save it with 8 or 16 bits per channel.")
+        return Image.fromarray(np.round(a/257).astype(np.uint8)).convert('RGB')
+    if im.mode == 'F': raise DataFormatError(f"{fname}: floating-point pixels (mode F) have no fixed range to scale to 8 bits. Save it with 8 or 16 bits per channel.")
+    return im.convert('RGB')
 
 # %% ../nbs/00_data.ipynb #77271421
 def _tilde(path):

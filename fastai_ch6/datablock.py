@@ -6,7 +6,7 @@
 __all__ = ['small_images', 'cache_items', 'pascal_dblock', 'pascal_dls']
 
 # %% ../nbs/01_datablock.ipynb #72d1d156
-import hashlib
+import hashlib, json
 from pathlib import Path
 
 from PIL import Image
@@ -14,15 +14,18 @@ from fastcore.parallel import parallel
 from fastai.vision.all import (DataBlock, ImageBlock, MultiCategoryBlock, ColReader, ColSplitter,
                                RandomResizedCrop, Flip, DataLoaders, delegates, ifnone)
 
-from .data import pascal_2007, read_labels_csv, VOC_CLASSES, DataFormatError
-from .standins import cache_dir, build_atomically
+from .data import pascal_2007, read_labels_csv, VOC_CLASSES, DataFormatError, open_rgb, check_labelled
+from .standins import cache_dir, build_atomically, dataset_is_complete
 
 # %% ../nbs/01_datablock.ipynb #8621bf1d
 def _resize_one(args):
+    "Squash the image `src` to `size`×`size` into `dst`, saved as a JPEG whatever its name; returns why it cannot be read, or `None`."
     src, dst, size = args
-    im = Image.open(src)
-    im.draft('RGB', (size*2, size*2))                       # JPEG decodes at reduced size: much faster
-    im.convert('RGB').resize((size, size), Image.BILINEAR).save(dst, quality=95)
+    try: im = open_rgb(src, draft=(size*2, size*2))             # JPEG decodes at reduced size: much faster; 16-bit pixels scaled, not clipped
+    except Exception as e: return str(e) or type(e).__name__       # not an image, a decompression bomb, pixels of no fixed range...
+    try: im.resize((size, size), Image.BILINEAR).save(dst, format='JPEG', quality=95)
+    except OSError as e: Path(dst).unlink(missing_ok=True); return str(e) or type(e).__name__   # a truncated file fails while it is decoded
+    return None
 
 # %% ../nbs/01_datablock.ipynb #9d098775
 def _content_key(files)->str:
@@ -36,18 +39,24 @@ def _content_key(files)->str:
 def small_images(path:Path, # root of a PASCAL-format dataset (with `train/` and `train.csv`)
                  size:int=64, # side of the cached square images, in pixels
                  n_workers:int=2, # processes resizing in parallel
+                 names:list|None=None, # only these files of `train/` (one split, say), unless the whole folder's copy is already made
                 )->Path:
-    "Root of a cached copy of `path/'train'` with every image squashed to `size`×`size` once (made again when the images change)."
+    "Root of a cached copy of `path/'train'` with every image (or those `names`) squashed to `size`×`size` once (made again when they change)."
     path = Path(path)
     if not (path/'train').is_dir(): raise FileNotFoundError(f"{path/'train'}: no such folder. Expected the root of a PASCAL-format dataset.")
     if size < 8: raise ValueError(f"size={size} is too small to learn from; use at least 8 pixels (64 is the course's default).")
-    files = sorted((path/'train').glob('*.jpg'))
+    files = sorted(e for e in (path/'train').iterdir() if e.is_file())         # regular files only: a named pipe would block a reader
     key = hashlib.md5(str(path.resolve()).encode()).hexdigest()[:8]
     dest = cache_dir()/f'{path.name}-{key}-px{size}'
+    params = dict(src=str(path.resolve()), size=size, n=len(files), content=_content_key(files))
+    if names is not None and not dataset_is_complete(dest, params):          # no copy of the whole folder: read only the files asked for
+        keep = set(names); files = [f for f in files if f.name in keep]
+        params = dict(params, n=len(files), content=_content_key(files))
+        dest = dest.with_name(f"{dest.name}-{hashlib.md5(chr(0).join(sorted(keep)).encode()).hexdigest()[:8]}")
     def write(tmp):
         (tmp/'train').mkdir()
-        parallel(_resize_one, [(f, tmp/'train'/f.name, size) for f in files], n_workers=n_workers, progress=False)
-    params = dict(src=str(path.resolve()), size=size, n=len(files), content=_content_key(files))
+        why = parallel(_resize_one, [(f, tmp/'train'/f.name, size) for f in files], n_workers=n_workers, progress=False)
+        (tmp/'unreadable.json').write_text(json.dumps({f.name: w for f, w in zip(files, why) if w}, indent=1))
     return build_atomically(dest, write, params, f'{size}px images')
 
 # %% ../nbs/01_datablock.ipynb #59f24e24
@@ -66,6 +75,16 @@ def cache_items(dls:DataLoaders, # `DataLoaders` whose item pipeline has nothing
             return made[s]
         dl.do_item = do_item               # on the instance: fastai's `new` and `test_dl` build loaders without it
     return dls
+
+# %% ../nbs/01_datablock.ipynb #43589251
+def _check_cached(path, size, names):
+    "Refuse rows whose image `small_images` could not read, naming the first with the reason."
+    small = small_images(path, size)
+    if not (gone := [n for n in names if not (small/'train'/n).is_file()]): return
+    try: why = json.loads((small/'unreadable.json').read_text()).get(gone[0], 'not in the resized copy')
+    except (OSError, ValueError): why = 'not in the resized copy'
+    more = f" ({len(gone)-1} more row{'s'*(len(gone)>2)} too)" if len(gone) > 1 else ''
+    raise DataFormatError(f"{path/'train'/gone[0]}: cannot be read ({why}){more}. Replace the image, or remove its row from {path/'train.csv'}.")
 
 # %% ../nbs/01_datablock.ipynb #0418839c
 def pascal_dblock(path:Path, # root of a PASCAL-format dataset
@@ -96,7 +115,7 @@ def pascal_dls(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$
                num_workers:int=0, # worker processes; 0 loads in the main process, best for the cached small images
                cache:bool|None=None, # keep the items in memory after their first epoch (`cache_items`); default: when `fast` with no `item_tfms` of yours
                **kwargs)->DataLoaders:
-    "`DataLoaders` of PASCAL VOC 2007's `train.csv` (or its stand-in), checked for unknown labels first."
+    "`DataLoaders` of PASCAL VOC 2007's `train.csv` (or its stand-in), checked first for unknown labels, splits without labels and unreadable images."
     path = Path(path) if path is not None else pascal_2007(source)
     df = read_labels_csv(path/'train.csv', vocab=VOC_CLASSES)
     if n_items is not None:
@@ -104,6 +123,8 @@ def pascal_dls(source:str|None=None, # 'real', 'synthetic' or 'auto'; default `$
         df = df.sample(min(n_items, len(df)), random_state=seed).reset_index(drop=True)
     if df['is_valid'].all() or not df['is_valid'].any():
         raise DataFormatError(f"{path/'train.csv'}: the sample has no {'training' if df['is_valid'].all() else 'validation'} rows; use more rows.")
+    check_labelled(path/'train.csv', df, f'the sample of {len(df)} rows' if n_items is not None else '')
     dblock = pascal_dblock(path, size, fast=fast, item_tfms=item_tfms, batch_tfms=batch_tfms)
+    if fast: _check_cached(path, size, df.fname)
     dls = dblock.dataloaders(df, bs=bs, num_workers=num_workers, path=path, **kwargs)
     return cache_items(dls) if ifnone(cache, fast and item_tfms is None) else dls

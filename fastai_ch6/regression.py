@@ -13,20 +13,17 @@ from pathlib import Path
 import torch
 from PIL import Image, UnidentifiedImageError
 from fastai.vision.all import *
-from .data import DataFormatError, get_ctr
+from .data import DataFormatError, get_ctr, open_rgb, check_frame_size, check_people
 from .datablock import cache_items
 
 # %% ../nbs/05_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame
                size:tuple=(120, 160), # (height, width) to decode to
               )->PILImage:
-    "Decode the image `fname` straight to `size` with JPEG draft mode (much cheaper than decoding in full, then resizing)."
+    "Decode the image `fname` straight to `size` with JPEG draft mode (much cheaper than decoding in full, then resizing), as 8-bit RGB."
     h, w = size
     if not Path(fname).is_file(): raise FileNotFoundError(f"{fname}: the image file is missing.")
-    try:
-        im = Image.open(fname)
-        im.draft('RGB', (w, h))           # lets the JPEG decoder scale by 1/2, 1/4 or 1/8, keeping at least (w, h)
-        im = im.convert('RGB')
+    try: im = open_rgb(fname, draft=(w, h))      # the JPEG decoder scales by 1/2, 1/4 or 1/8, keeping at least (w, h); 16-bit pixels are scaled
     except (UnidentifiedImageError, OSError) as e:
         raise DataFormatError(f"{fname}: cannot decode the image ({e}). Expected a JPEG frame `frame_XXXXX_rgb.jpg`.") from None
     if im.size != (w, h): im = im.resize((w, h), Image.BILINEAR)
@@ -37,7 +34,7 @@ class FrameCtr:
     "`get_ctr` in the pixels of the frame decoded at `size`."
     def __init__(self, size:tuple=(120, 160)): self.size = tuple(size)  # (height, width) the frame is decoded to
     def __call__(self, fname:Path)->torch.Tensor:
-        W, H = Image.open(fname).size     # reads only the JPEG header
+        W, H = check_frame_size(fname)    # reads only the JPEG header, and refuses a frame of another size than its rgb.cal's
         h, w = self.size
         return get_ctr(fname) * torch.tensor([w/W, h/H])
 
@@ -53,10 +50,10 @@ def _in_folder(o, name): return Path(o).parent.name == name
 def biwi_frames(path:Path, # root of a BIWI-format dataset (folders `01`-`24`)
                 per_person:int|None=None, # keep only the first `per_person` frames of each person
                )->L:
-    "The `*_rgb.jpg` frames under `path`, sorted, optionally the first `per_person` of each person."
+    "The `*_rgb.jpg` frames under `path`, in person folders `NN`, sorted, optionally the first `per_person` of each person."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"{path}: no such folder. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
-    files = get_image_files(path).filter(lambda f: f.name.endswith('_rgb.jpg')).sorted()
+    files = check_people(path, get_image_files(path).filter(lambda f: f.name.endswith('_rgb.jpg') and f.is_file()).sorted())   # regular files: a pipe would block
     if not files: raise DataFormatError(f"{path}: no frames `*/frame_XXXXX_rgb.jpg` found. Expected the root of BIWI_HEAD_POSE (folders 01-24).")
     if per_person:
         n = {}

@@ -9,16 +9,17 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'VA
            'task_dls', 'frame_sizes', 'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches', 'TrainingDiverged',
            'StopOnNonFinite', 'EpochLines', 'check_keep_frozen', 'fine_tune_from', 'train_task', 'multilabel_scores',
            'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict',
-           'save_predictions', 'predictions_json', 'evaluate', 'run_demo']
+           'save_predictions', 'predictions_json', 'predictions_csv', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
-import concurrent.futures, math, os, io, sys, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile
+import concurrent.futures, math, os, io, sys, csv, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile, stat
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
 from fastai.vision.all import *
 from fastai.distributed import DistributedDL
-from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr, check_biwi)
+from .data import (pascal_2007, biwi_head_pose, read_labels_csv, VOC_CLASSES, DataFormatError, get_ctr, check_biwi,
+                            open_rgb, check_labelled)
 from .core import check_option, atomic_write, OutputError, torch_threads, default_threads
 
 # %% ../nbs/06_train.ipynb #62ba5207
@@ -144,11 +145,8 @@ def default_data(task:str, # 'multilabel' or 'regression'
 # %% ../nbs/06_train.ipynb #db4b0209
 def unreadable_image(fname:Path, # an image file
                     )->str|None:
-    "Why `fname` cannot be decoded (truncated, corrupt, not an image), or `None` if it can."
-    try:
-        with Image.open(fname) as im:
-            im.draft('RGB', (64, 64))     # a JPEG decodes at 1/8 scale: fast, and a truncated file still fails
-            im.load()
+    "Why `fname` cannot be decoded (truncated, corrupt, not an image, pixels of no fixed range), or `None` if it can."
+    try: open_rgb(fname, draft=(64, 64))   # a JPEG decodes at 1/8 scale: fast, and a truncated file still fails
     except Exception as e: return str(e) or type(e).__name__
     return None
 
@@ -173,7 +171,7 @@ def check_data(task:str, # 'multilabel' or 'regression'
         for need in ('train.csv', 'train'):
             if not (data/need).exists():
                 raise DataFormatError(f"{data}: missing {need!r}. A PASCAL-format folder holds train.csv (columns fname,labels,is_valid) and the images in train/.")
-        df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)   # every row: names inside train/, labels, is_valid, duplicates
+        df = check_labelled(data/'train.csv', read_labels_csv(data/'train.csv', vocab=VOC_CLASSES))   # every row: names inside train/, labels, is_valid, duplicates; labels in both splits
         if images: _stop_on_unreadable([data/'train'/f for f in df.fname])
     else:
         check_biwi(data, valid_person=valid_person)          # every pose and calibration, and people to train and validate on
@@ -715,22 +713,43 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     return learn
 
 # %% ../nbs/06_train.ipynb #61b2cb3b
+def _not_regular(p):
+    "What `p` is when it is not a regular file: a named pipe, a socket, a device, a broken link."
+    try: m = os.stat(p).st_mode
+    except OSError: return 'a broken link'
+    return ('a named pipe' if stat.S_ISFIFO(m) else 'a socket' if stat.S_ISSOCK(m) else 'a device' if stat.S_ISCHR(m) or stat.S_ISBLK(m)
+            else 'not a regular file')
+
 def image_files(inputs, # image files and/or folders (searched recursively)
                )->tuple:
-    "`(readable, skipped)`: the image files among `inputs`, and the ones that cannot be decoded (each with a warning naming it)."
+    "`(readable, skipped)`: the regular image files among `inputs`, and the ones that cannot be read (each with a warning naming it)."
     files, seen = [], set()
     for i in L(inputs):
         p = Path(i)
         if p.is_dir(): files += get_files(p, extensions=image_extensions, followlinks=False).sorted()   # a link loop is not walked
         elif p.is_file(): files.append(p)
+        elif os.path.lexists(p): raise DataFormatError(f"{p}: {_not_regular(p)}, not an image file. Give image files or folders.")
         else: raise FileNotFoundError(f"{p}: no such file or folder.")
     files = [f for f in files if not (os.path.realpath(f) in seen or seen.add(os.path.realpath(f)))]   # each real file once
     good, bad = [], []
     for f in files:
-        if (why := unreadable_image(f)) is None: good.append(f)
+        if not f.is_file(): warnings.warn(f"skipping {f}: {_not_regular(f)}, not an image file"); bad.append(f)   # never opened: a pipe would block
+        elif (why := unreadable_image(f)) is None: good.append(f)
         else: warnings.warn(f"skipping {f}: not a readable image ({why})"); bad.append(f)
     if not good: raise DataFormatError(f"no readable images in {', '.join(map(str, L(inputs))) or 'an empty list of files'}.")
     return good, bad
+
+# %% ../nbs/06_train.ipynb #9ff25cb6
+@contextlib.contextmanager
+def _eight_bit(files):
+    "`files`, with a temporary 8-bit copy in place of each picture of 16-bit pixels, for as long as the block runs."
+    with tempfile.TemporaryDirectory() as d:
+        out = []
+        for i, f in enumerate(files):
+            with Image.open(f) as im: wide = im.mode.startswith('I')          # the header says; no pixel is decoded
+            if wide: open_rgb(f).save(c := Path(d)/f'{i}.png'); out.append(c)
+            else: out.append(f)
+        yield out
 
 # %% ../nbs/06_train.ipynb #43ecb602
 def predict(model, # a `Learner` from `load_model`, or a path for it
@@ -746,8 +765,7 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
     if thresh is not None and learn.ch6_task != 'multilabel':
         raise ValueError(f"thresh={thresh}: a threshold is for multilabel models; this {learn.ch6_task} model predicts head centres. Leave out --thresh.")
     files, _ = image_files(inputs)
-    dl = learn.dls.test_dl(files, bs=bs, num_workers=0)
-    with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
+    with _eight_bit(files) as items, learn.no_bar(): preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
     if learn.ch6_task == 'multilabel':
         thresh = thresh if thresh is not None else getattr(learn, 'ch6_thresh', 0.5)
         vocab = list(learn.dls.vocab)
@@ -763,7 +781,7 @@ def save_predictions(df:pd.DataFrame, # from `predict`
                      to:Path, # a .csv or .json file
                      overwrite:bool=False, # replace an existing file
                     )->Path:
-    "Write predictions as CSV or JSON (by the file's extension), atomically, never over an existing file unless asked."
+    "Write predictions as CSV (`predictions_csv`) or JSON (by the file's extension), atomically, never over an existing file unless asked."
     to = Path(to)
     if to.suffix.lower() not in ('.csv', '.json'): raise ValueError(f"{to}: write predictions to a .csv or .json file.")
     if to.is_dir(): raise OutputError(f"{to} is a folder: give a file name such as {to/'predictions.csv'}.")
@@ -771,7 +789,7 @@ def save_predictions(df:pd.DataFrame, # from `predict`
     if to.exists() and not overwrite: raise OutputExists(f"{to} exists: choose another file or add --overwrite.")
     try: to.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise OutputError(f"{to.parent}: cannot create the folder ({e.strerror}).") from None
-    if to.suffix.lower() == '.csv': return atomic_write(to, lambda p: df.to_csv(p, index=False))
+    if to.suffix.lower() == '.csv': return atomic_write(to, lambda p: p.write_text(predictions_csv(df), encoding='utf-8'))
     return atomic_write(to, lambda p: p.write_text(json.dumps(predictions_json(df), indent=1)))
 
 # %% ../nbs/06_train.ipynb #abfa3cd0
@@ -783,11 +801,22 @@ def predictions_json(df:pd.DataFrame, # from `predict`
     return [dict(file=r['file'], labels=r['labels'].split(), thresh=r['thresh'], probabilities={c: r[c] for c in classes})
             for r in df.to_dict('records')]
 
+# %% ../nbs/06_train.ipynb #de939d56
+_FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+
+def predictions_csv(df:pd.DataFrame, # from `predict`
+                   )->str:
+    "Predictions as CSV text that a spreadsheet shows as it is: text quoted, and a text that would run as a formula (= + - @, tab, CR first) starting with a single quote."
+    df = df.copy()
+    for c in df.columns:
+        df[c] = df[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return df.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)      # quoted, a CR in a name stays in its cell
+
 # %% ../nbs/06_train.ipynb #d95f1138
-def _as_trained(learn, data, bad):
-    "The folder of PASCAL images exactly as training validated on them: the resized cache at the model's size (full images if some are unreadable)."
+def _as_trained(learn, data, names):
+    "The folder of PASCAL images `names` exactly as training validated on them: the resized cache at the model's size (it leaves out unreadable ones)."
     size = getattr(learn, 'ch6_config', {}).get('size')
-    return small_images(data, size)/'train' if size and not bad else data/'train'
+    return small_images(data, size, names=names)/'train' if size else data/'train'
 
 # %% ../nbs/06_train.ipynb #444f9851
 def evaluate(model, # a `Learner` from `load_model`, or a path for it
@@ -811,19 +840,18 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
         df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)
         if split == 'valid': df = df[df.is_valid]
         if not len(df): raise DataFormatError(f"{data/'train.csv'}: no rows with is_valid true to evaluate on; use --split all.")
-        files, bad = image_files([data/'train'/f for f in df.fname])
+        files, _ = image_files([data/'train'/f for f in df.fname])       # only this split's images are read; a damaged one is named and skipped
         keep = set(files); df = df[[data/'train'/f in keep for f in df.fname]]
         targs = torch.tensor([[float(v in l.split()) for v in learn.dls.vocab] for l in df.labels])
-        dl = learn.dls.test_dl(list(_as_trained(learn, data, bad)/df.fname), bs=bs, num_workers=0)
-        with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
+        with _eight_bit(list(_as_trained(learn, data, list(df.fname))/df.fname)) as items, learn.no_bar():
+            preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
         return dict(n=len(df), **multilabel_scores(preds, targs, getattr(learn, 'ch6_thresh', 0.5)))
     files = biwi_frames(data)
     if split == 'valid': files = files.filter(lambda f: f.parent.name == person)
     files, _ = image_files(files)
     sizes = frame_sizes(files)
     targs = torch.stack([get_ctr(f).float() for f in files]) / sizes * 2 - 1
-    dl = learn.dls.test_dl(files, bs=bs, num_workers=0)
-    with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
+    with _eight_bit(files) as items, learn.no_bar(): preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
     return dict(n=len(files), **regression_scores(preds.view(-1, 2), targs, sizes))
 
 # %% ../nbs/06_train.ipynb #4c8ba418
