@@ -97,7 +97,7 @@ class EpochCheckpoint(Callback):
         state = dict(model=get_model(self.learn.model).state_dict(), opt=dict(state=list(opt['state']), hypers=[{k: v.item() if isinstance(v, np.generic) else v for k, v in h.items()} for h in opt['hypers']]),
                      epoch=global_epoch(self), n_epoch=getattr(self.learn, 'ch6_n_epoch', self.n_epoch), task=getattr(self.learn, 'ch6_task', None),
                      values=[list(map(float, v)) for v in self.recorder.values], run_id=self.run_id, random=_random_state(self.learn),
-                     smooth_loss=[self.recorder.smooth_loss.val, self.recorder.smooth_loss.count])   # the training loss shown is smoothed over the epochs
+                     smooth_loss=[self.recorder.smooth_loss.val.as_subclass(Tensor), self.recorder.smooth_loss.count])   # the training loss shown is smoothed over the epochs
         atomic_write(self.fname, partial(torch.save, state))
 
 # %% ../nbs/06_train.ipynb #bb67398f
