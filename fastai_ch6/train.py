@@ -354,6 +354,7 @@ class TrainingDiverged(ValueError):
 class StopOnNonFinite(Callback):
     "Stop training as soon as a training loss is NaN or infinite; `diverged` then says where (epoch, batch, learning rate)."
     order = -1                                        # before the other callbacks see the bad batch
+    def __init__(self): self.diverged = None          # also when no epoch is left to run (a finished run resumed)
     def before_fit(self): self.diverged = None
     def after_loss(self):
         if self.training and not torch.isfinite(self.loss).all():

@@ -49,10 +49,10 @@ def _wait_for_line(p, start):
 def test_an_interrupted_overwrite_is_never_resumed_into_the_earlier_run(sig, finished, tiny, tmp_path):
     out = tmp_path/'ml'; shutil.copytree(finished, out)
     before, preds = _files(out), ch6_here('predict', out, tiny/'test').stdout
-    new = ('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--size', 48, '--arch', 'small', '--threads', 1)
-    p = _start(*new, '--overwrite')                                   # no --lr: lr_find, then the first epoch
+    new = ('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 2, '--size', 48, '--arch', 'small', '--threads', 1, '--bs', 2)
+    p = _start(*new, '--overwrite')                                   # no --lr: lr_find, then a first epoch of 40 batches
     try:
-        _wait_for_line(p, 'lr_find suggests')                          # now in its first epoch
+        _wait_for_line(p, 'lr_find suggests'); time.sleep(.3)          # in its first epoch (earlier code had rewritten train_config.json)
         p.send_signal(sig); _, err = p.communicate(timeout=300)
     finally: p.kill(); p.wait()
     if sig == signal.SIGINT:
@@ -173,3 +173,10 @@ def test_an_overwrite_with_the_other_task_leaves_no_earlier_result(finished, tin
     assert not (out/'thresholds.json').exists() and not (out/'threshold_curve.png').exists()
     assert json.loads((out/'summary.json').read_text())['config']['task'] == 'regression'
     assert ch6_here('predict', out, tiny_biwi/'13').returncode == 0
+
+def test_resuming_a_finished_run_saves_it_again(finished, tiny, tmp_path):
+    out = tmp_path/'ml'; shutil.copytree(finished, out)
+    summary = json.loads((out/'summary.json').read_text())
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, *FAST, '--resume')
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-2000:]      # nothing left to train: evaluated and saved again
+    assert json.loads((out/'summary.json').read_text())['mAP'] == summary['mAP']
