@@ -70,18 +70,25 @@ def global_epoch(cb:Callback, # a callback during training
 # %% ../nbs/06_train.ipynb #e9ddfbb4
 import random
 
+def _loader_rngs(learn):
+    "Each `DataLoader`'s own generator (`None` for one without, such as `accelerate`'s `DistributedDL`)."
+    return [getattr(dl, 'rng', None) for dl in learn.dls.loaders]
+
 def _random_state(learn):
     "The state of every random generator the next epoch draws from: Python's, NumPy's, torch's and each `DataLoader`'s own (its shuffling)."
     name, keys, *rest = np.random.get_state()
     return dict(python=random.getstate(), numpy=[name, torch.from_numpy(keys.astype(np.int64)), *rest], torch=torch.get_rng_state(),
-                loaders=[dl.rng.getstate() for dl in learn.dls.loaders])
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],   # augmentations on a GPU draw there
+                loaders=[None if r is None else r.getstate() for r in _loader_rngs(learn)])
 
 def _set_random_state(learn, state):
     "Put back a state of `_random_state`."
     v, keys, gauss = state['python']; random.setstate((v, tuple(keys), gauss))
     name, keys, *rest = state['numpy']; np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
     torch.set_rng_state(state['torch'])
-    for dl, (v, keys, gauss) in zip(learn.dls.loaders, state['loaders']): dl.rng.setstate((v, tuple(keys), gauss))
+    if state.get('cuda') and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(state['cuda'])
+    for r, s in zip(_loader_rngs(learn), state['loaders']):
+        if r is not None and s is not None: r.setstate((s[0], tuple(s[1]), s[2]))
 
 class EpochCheckpoint(Callback):
     "Save model, optimizer, epoch, run id and random state after every epoch to `fname`, atomically (on the main process only); with `config`, the run's settings go beside it first, as `train_config.json`."
