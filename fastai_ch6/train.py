@@ -501,6 +501,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     data = check_data(task, data if data is not None else default_data(task), valid_person=valid_person)
     out, first = Path(out), not rank_distrib()
     created = _first_missing(out)                            # the folder this run makes, if any: removed again if nothing is saved
+    created = created or (None if (out/'.ch6.lock').exists() else out/'.ch6.lock')   # else the lock file it makes in an existing folder
     if first: prepare_out(out, overwrite=overwrite, resume=resume, **({'hint': hint} if hint else {}))
     _wait_for_everyone()                                     # the other processes start once the folder is ready
     run = dict(id=uuid.uuid4().hex[:12])                     # this run's id, in its checkpoints, metrics and results; a resumed run keeps its own
@@ -543,12 +544,13 @@ def _written_by(fname, run_id):
         return ids is not None and (ids == run_id).all()
     except Exception: return False
 
-def _remove_unstarted(out, created, run_id):
+def _remove_unstarted(out, created, run_id):   # `created`: the folder (or in an existing folder, the lock file) this run made
     "After a failure before this run's first checkpoint, remove what this run wrote (never an earlier run's files), so that a plain re-run works."
     if (_checkpoint_of(out) or {}).get('run_id') == run_id: return     # an epoch of this run is saved: --resume continues it
     for f in ('train_config.json', 'metrics.csv'):
         if _written_by(out/f, run_id): (out/f).unlink()
-    if created and all(p.is_dir() or p.name == '.ch6.lock' for p in created.rglob('*')): shutil.rmtree(created, ignore_errors=True)
+    if created and created.name == '.ch6.lock': created.unlink(missing_ok=True)    # an existing folder: as it was
+    elif created and all(p.is_dir() or p.name == '.ch6.lock' for p in created.rglob('*')): shutil.rmtree(created, ignore_errors=True)
 
 def _after_interrupt(out, created, run_id, resume):
     "After Ctrl-C: what is saved, in one line; if nothing of this run is, remove what it wrote."

@@ -81,8 +81,10 @@ def test_metrics_of_another_run_are_not_kept_on_resume(tmp_path):
     assert [(r['epoch'], r['run_id']) for r in m.rows] == [(0, '0123e45')]   # ids read as text, not numbers
 
 # 19: Ctrl-C before the first epoch
-def test_ctrl_c_before_the_first_epoch_leaves_nothing_and_says_so(tiny, tmp_path):
+@pytest.mark.parametrize('folder', ['new', 'empty'])
+def test_ctrl_c_before_the_first_epoch_leaves_nothing_and_says_so(folder, tiny, tmp_path):
     out = tmp_path/'new'/'ml'
+    if folder == 'empty': out.mkdir(parents=True)                      # a folder the user made for it
     p = _start('train', 'multilabel', '--data', tiny, '--out', out, '--epochs', 3, *FAST)
     try:
         _wait_for_line(p, 'lr_find suggests')
@@ -90,7 +92,8 @@ def test_ctrl_c_before_the_first_epoch_leaves_nothing_and_says_so(tiny, tmp_path
     finally: p.kill(); p.wait()
     assert p.returncode == 130 and len(err.strip().splitlines()) == 1, err[-2000:]
     assert 'is saved' not in err and 'nothing of this run was kept' in err, err
-    assert not (tmp_path/'new').exists()                               # not even a folder holding only the lock
+    if folder == 'new': assert not (tmp_path/'new').exists()           # not even a folder holding only the lock
+    else: assert list(out.iterdir()) == []                             # the user's folder as it was
 
 # 2
 def test_train_never_replaces_a_users_model_pair(tiny, tmp_path):
