@@ -124,6 +124,17 @@ def test_lr_find_writes_nothing_in_the_current_folder_or_the_dataset(task, tiny,
     assert r.returncode == 0 and 'lr_find suggests' in r.stdout, r.stderr[-2000:]
     assert sorted(here.iterdir()) == [] and _tree(data) == before
 
+def test_a_kill_during_lr_find_leaves_nothing_in_the_dataset_or_the_current_folder(tiny, tmp_path):
+    here, tmp = tmp_path/'here', tmp_path/'tmp'; here.mkdir(); tmp.mkdir(); before = _tree(tiny)
+    p = subprocess.Popen(list(map(str, [CH6, 'train', 'multilabel', '--data', tiny, '--out', tmp_path/'out', '--epochs', 1, *FAST])), cwd=here,
+                         env={**os.environ, 'TMPDIR': str(tmp)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not list(tmp.glob('fastai_ch6-lr_find-*/models/*/_tmp.pth')) and p.poll() is None and time.time() < deadline: time.sleep(.05)
+        assert list(tmp.glob('fastai_ch6-lr_find-*/models/*/_tmp.pth')), 'lr_find saved its weights somewhere else'
+    finally: p.kill(); p.wait()                                        # kill -9 in the middle of lr_find
+    assert sorted(here.iterdir()) == [] and _tree(tiny) == before      # what is left is in the temporary folder
+
 def test_a_read_only_dataset_trains(tiny, tmp_path):
     data = tmp_path/'voc'; shutil.copytree(tiny, data)
     args = [CH6, 'train', 'multilabel', '--data', data, '--out', tmp_path/'out', '--epochs', 1, *FAST]
