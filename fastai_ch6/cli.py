@@ -138,14 +138,14 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
             elif a.cmd == 'evaluate': print(json.dumps(T.evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle, a.valid_person), indent=1))
             elif a.cmd == 'predict':
                 df = T.predict(a.model, a.inputs, a.bs, a.thresh, a.trust_pickle)
-                if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite)}")
+                if a.to: print(f"{len(df)} predictions written to {T.save_predictions(df, a.to, a.overwrite, model=a.model)}")
                 else: print(T.predictions_csv(df), end='')      # formulas in file names shown as text, as in a --to file
             elif a.cmd == 'demo': T.run_demo(a.out, a.overwrite)
             elif a.cmd == 'pretrain': _pretrain(a)
         except (DataFormatError, OSError, ValueError) as e:
             print(f"ch6 {a.cmd}: error: {e}", file=sys.stderr); sys.exit(2)
-        except KeyboardInterrupt:
-            print(f"ch6 {a.cmd}: interrupted. The last complete epoch is saved; continue with --resume.", file=sys.stderr); sys.exit(130)
+        except KeyboardInterrupt as e:                       # training says what it kept (`TrainingInterrupted`)
+            print(f"ch6 {a.cmd}: interrupted. {e}".rstrip(), file=sys.stderr); sys.exit(130)
 
 # %% ../nbs/08_cli.ipynb #5a9065a6
 def ch6_data(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)

@@ -7,9 +7,9 @@ __all__ = ['RESULT_FILES', 'TASKS', 'DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'VA
            'output_lock', 'global_epoch', 'EpochCheckpoint', 'load_checkpoint', 'task_defaults', 'check_options',
            'default_data', 'unreadable_image', 'check_data', 'WeightsUnavailable', 'resolve_arch', 'regression_shape',
            'task_dls', 'frame_sizes', 'task_learner', 'cpu_broadcast', 'MetricsCSV', 'CountBatches', 'TrainingDiverged',
-           'StopOnNonFinite', 'EpochLines', 'check_keep_frozen', 'fine_tune_from', 'train_task', 'multilabel_scores',
-           'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model', 'image_files', 'predict',
-           'save_predictions', 'predictions_json', 'predictions_csv', 'evaluate', 'run_demo']
+           'StopOnNonFinite', 'TrainingInterrupted', 'EpochLines', 'check_keep_frozen', 'fine_tune_from', 'train_task',
+           'multilabel_scores', 'regression_scores', 'save_weights', 'load_weights', 'NotOurModel', 'load_model',
+           'image_files', 'predict', 'save_predictions', 'predictions_json', 'predictions_csv', 'evaluate', 'run_demo']
 
 # %% ../nbs/06_train.ipynb #6682d470
 import concurrent.futures, math, os, io, sys, csv, json, time, pickle, warnings, shutil, uuid, contextlib, tempfile, stat
@@ -27,8 +27,15 @@ class OutputExists(OutputError, FileExistsError):
     "The output folder already holds results and neither `overwrite` nor `resume` was asked for."
 
 # %% ../nbs/06_train.ipynb #af847175
-RESULT_FILES = ('model.pkl', 'checkpoint.pth', 'thresholds.json', 'metrics.csv', 'summary.json',
+RESULT_FILES = ('model.pkl', 'model.pth', 'model.json', 'checkpoint.pth', 'thresholds.json', 'metrics.csv', 'summary.json',
                 'threshold_curve.png', 'show_results.png', 'train_config.json')
+
+def _refuse_results(out, overwrite, resume, hint):
+    "Refuse `out` if it is a file, or if it holds results and neither `overwrite` nor `resume` was asked for; creates nothing."
+    if out.exists() and not out.is_dir(): raise OutputExists(f"{out} is a file, not a folder: choose another --out.")
+    ours = [f for f in RESULT_FILES if (out/f).exists()] if out.exists() else []
+    if ours and not (overwrite or resume):
+        raise OutputExists(f"{out} already holds results ({', '.join(ours)}). Choose another --out, or {hint}.")
 
 def prepare_out(out:Path, # the output folder
                 overwrite:bool=False, # replace earlier results of ours in `out`
@@ -37,10 +44,7 @@ def prepare_out(out:Path, # the output folder
                )->Path:
     "Create `out`, refusing a folder that already holds results unless `overwrite` or `resume`, or one that cannot be written."
     out = Path(out)
-    if out.exists() and not out.is_dir(): raise OutputExists(f"{out} is a file, not a folder: choose another --out.")
-    ours = [f for f in RESULT_FILES if (out/f).exists()] if out.exists() else []
-    if ours and not (overwrite or resume):
-        raise OutputExists(f"{out} already holds results ({', '.join(ours)}). Choose another --out, or {hint}.")
+    _refuse_results(out, overwrite, resume, hint)
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise OutputError(f"{out}: cannot create the output folder ({e.strerror}). Choose another --out.") from None
     if not os.access(out, os.W_OK | os.X_OK): raise OutputError(f"{out}: the output folder is not writable. Choose another --out.")
@@ -65,28 +69,59 @@ def global_epoch(cb:Callback, # a callback during training
     return getattr(cb.learn, 'ch6_epoch0', 0) + cb.epoch
 
 # %% ../nbs/06_train.ipynb #e9ddfbb4
+import random
+
+def _loader_rngs(learn):
+    "Each `DataLoader`'s own generator (`None` for one without, such as `accelerate`'s `DistributedDL`)."
+    return [getattr(dl, 'rng', None) for dl in learn.dls.loaders]
+
+def _random_state(learn):
+    "The state of every random generator the next epoch draws from: Python's, NumPy's, torch's and each `DataLoader`'s own (its shuffling)."
+    name, keys, *rest = np.random.get_state()
+    return dict(python=random.getstate(), numpy=[name, torch.from_numpy(keys.astype(np.int64)), *rest], torch=torch.get_rng_state(),
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],   # augmentations on a GPU draw there
+                loaders=[None if r is None else r.getstate() for r in _loader_rngs(learn)])
+
+def _set_random_state(learn, state):
+    "Put back a state of `_random_state`."
+    v, keys, gauss = state['python']; random.setstate((v, tuple(keys), gauss))
+    name, keys, *rest = state['numpy']; np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+    torch.set_rng_state(state['torch'])
+    if state.get('cuda') and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(state['cuda'])
+    for r, s in zip(_loader_rngs(learn), state['loaders']):
+        if r is not None and s is not None: r.setstate((s[0], tuple(s[1]), s[2]))
+
 class EpochCheckpoint(Callback):
-    "Save model, optimizer and epoch after every epoch to `fname`, atomically (on the main process only)."
+    "Save model, optimizer, epoch, run id and random state after every epoch to `fname`, atomically (on the main process only); with `config`, the run's settings go beside it first, as `train_config.json`."
     order = Recorder.order + 2                       # after `MetricsCSV`: a kill between the two never loses a metrics row
-    def __init__(self, fname:Path): self.fname = Path(fname)
+    def __init__(self, fname:Path, run_id:str|None=None, config:dict|None=None):
+        self.fname, self.run_id, self.config = Path(fname), run_id, config
     def after_epoch(self):
         if rank_distrib(): return
+        if self.config is not None:                  # with the first checkpoint: until then an earlier run's folder stays as it was
+            atomic_write(self.fname.parent/'train_config.json', lambda p: p.write_text(json.dumps({**self.config, 'run_id': self.run_id}, indent=1)))
+            self.config = None
         opt = self.learn.opt.state_dict()
         state = dict(model=get_model(self.learn.model).state_dict(), opt=dict(state=list(opt['state']), hypers=[{k: v.item() if isinstance(v, np.generic) else v for k, v in h.items()} for h in opt['hypers']]),
                      epoch=global_epoch(self), n_epoch=getattr(self.learn, 'ch6_n_epoch', self.n_epoch), task=getattr(self.learn, 'ch6_task', None),
-                     values=[list(map(float, v)) for v in self.recorder.values])
+                     values=[list(map(float, v)) for v in self.recorder.values], run_id=self.run_id, random=_random_state(self.learn),
+                     smooth_loss=[self.recorder.smooth_loss.val.as_subclass(Tensor), self.recorder.smooth_loss.count])   # the training loss shown is smoothed over the epochs
         atomic_write(self.fname, partial(torch.save, state))
 
 # %% ../nbs/06_train.ipynb #bb67398f
 def load_checkpoint(learn:Learner, # the learner to restore, built exactly as for the interrupted run
                     fname:Path, # a file written by `EpochCheckpoint`
+                    run_id:str|None=None, # the run it must belong to (`None`: any run)
                    )->dict:
-    "Restore model and optimizer state from `fname` into `learn`; returns the checkpoint (its `epoch` is the last complete one)."
+    "Restore model and optimizer state from `fname` into `learn`, refusing another run's; returns the checkpoint (its `epoch` is the last complete one)."
     try: state = torch.load(fname, weights_only=True)          # tensors, numbers and lists only: loading runs no code
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
         raise DataFormatError(f"{fname}: not a checkpoint of ours ({str(e).splitlines()[0]}).") from None
     if not isinstance(state, dict) or not {'model', 'opt', 'epoch', 'n_epoch'} <= set(state):
         raise DataFormatError(f"{fname}: not a checkpoint written by EpochCheckpoint.")
+    if run_id and state.get('run_id') and state['run_id'] != run_id:
+        raise DataFormatError(f"{fname}: a checkpoint of another run ({state['run_id']}) than train_config.json beside it ({run_id}); "
+                              "resuming would mix two runs. Train again with --overwrite.")
     task = getattr(learn, 'ch6_task', None)
     if task and state.get('task') and state['task'] != task:
         raise DataFormatError(f"{fname}: a checkpoint of the {state['task']} task, not {task}. Resume with the same task, or choose another --out.")
@@ -290,19 +325,23 @@ def cpu_broadcast():
 
 # %% ../nbs/06_train.ipynb #7cb3fd8e
 class MetricsCSV(Callback):
-    "Write one CSV row per completed epoch (atomically); on resume keep the rows of the epochs before `start_epoch`."
+    "Write one CSV row per completed epoch (atomically), with `run_id`; on resume keep the rows of this run's epochs before `start_epoch`."
     order = Recorder.order + 1
-    def __init__(self, fname:Path, start_epoch:int=0):
-        self.fname, self.start = Path(fname), start_epoch
+    def __init__(self, fname:Path, start_epoch:int=0, run_id:str|None=None):
+        self.fname, self.start, self.run_id = Path(fname), start_epoch, run_id
         self.rows = self._old_rows() if start_epoch and self.fname.exists() else []
     def _old_rows(self):
-        try: old = pd.read_csv(self.fname); return old[old.epoch < self.start].to_dict('records')
+        try:
+            old = pd.read_csv(self.fname, dtype={'run_id': str})          # an id such as 1e5 stays text
+            keep = old.epoch < self.start
+            if self.run_id and 'run_id' in old: keep &= old.run_id == self.run_id   # never another run's rows
+            return old[keep].to_dict('records')
         except Exception as e: raise DataFormatError(f"{self.fname}: cannot read the metrics of the interrupted run ({e}). "
                                                      "Delete the file to resume without the earlier rows.") from None
     def after_epoch(self):
         e = global_epoch(self)
         if e < self.start or rank_distrib(): return              # epochs skipped on resume are not logged again
-        self.rows.append({**dict(zip(self.recorder.metric_names, self.recorder.log)), 'epoch': e})
+        self.rows.append({**dict(zip(self.recorder.metric_names, self.recorder.log)), 'epoch': e, **({'run_id': self.run_id} if self.run_id else {})})
         atomic_write(self.fname, lambda p: pd.DataFrame(self.rows).to_csv(p, index=False))
 
 # %% ../nbs/06_train.ipynb #cb3006d9
@@ -320,6 +359,7 @@ class TrainingDiverged(ValueError):
 class StopOnNonFinite(Callback):
     "Stop training as soon as a loss, in training or in validation, is NaN or infinite; `diverged` then says where (epoch, batch, learning rate)."
     order = -1                                        # before the other callbacks (the metrics) see the bad batch
+    def __init__(self): self.diverged = None          # also when no epoch is left to run (a finished run resumed)
     def before_fit(self): self.diverged = None
     def after_loss(self):
         if not torch.isfinite(self.loss).all():
@@ -327,6 +367,10 @@ class StopOnNonFinite(Callback):
             self.diverged = (f"training diverged: the loss became {float(self.loss)} in epoch {global_epoch(self)+1}, {where} "
                              f"(learning rate {self.opt.hypers[-1]['lr']:.3g}). Train again with a lower --lr (for example a tenth).")
             raise CancelFitException()
+
+# %% ../nbs/06_train.ipynb #a7c3e5f1
+class TrainingInterrupted(KeyboardInterrupt):
+    "Ctrl-C during `train_task`; the message says whether an epoch of this run is saved (continue with `resume`) or nothing of it was kept."
 
 # %% ../nbs/06_train.ipynb #45d97646
 class EpochLines(Callback):
@@ -356,6 +400,12 @@ def _train_bn(learn, on):
     if learn.opt is None: learn.create_opt()
     for state in learn._bn_bias_state(False): state['force_train'] = on
 
+def _freeze_to(learn, n, keep_state):
+    "fastai's `Learner.freeze_to`, which also clears the optimizer state; with `keep_state` (a phase resumed in its middle) the restored state stays."
+    if learn.opt is None: learn.create_opt()
+    learn.opt.freeze_to(n)
+    if not keep_state: learn.opt.clear_state()
+
 def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_learner`)
                    epochs:int, # epochs with every layer trainable (but `keep_frozen` groups)
                    base_lr:float=2e-3, # learning rate of the head; the body gets less (discriminative rates)
@@ -373,11 +423,10 @@ def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_le
     try:
         if start < freeze_epochs:
             learn.ch6_epoch0, learn.ch6_frozen = 0, True
-            learn.freeze(); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
+            _freeze_to(learn, -1, keep_state=start > 0); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
             if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
         learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
-        if keep_frozen: learn.freeze_to(keep_frozen)
-        else: learn.unfreeze()
+        _freeze_to(learn, keep_frozen, keep_state=start > freeze_epochs)    # 0: unfreeze; the optimizer's state is kept when resuming this phase
         learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
     finally:
         if keep_frozen: _train_bn(learn, train_bn)   # the learner's own setting back: a later `freeze` or `fine_tune` on it trains frozen batchnorm as before
@@ -450,16 +499,21 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
                valid_person=str(valid_person) if task == 'regression' else None)
     data = check_data(task, data if data is not None else default_data(task), valid_person=valid_person)
     out, first = Path(out), not rank_distrib()
-    created = not out.exists()
+    created = _first_missing(out)                            # the folder this run makes, if any: removed again if nothing is saved
+    created = created or (None if (out/'.ch6.lock').exists() else out/'.ch6.lock')   # else the lock file it makes in an existing folder
     if first: prepare_out(out, overwrite=overwrite, resume=resume, **({'hint': hint} if hint else {}))
     _wait_for_everyone()                                     # the other processes start once the folder is ready
+    run = dict(id=uuid.uuid4().hex[:12])                     # this run's id, in its checkpoints, metrics and results; a resumed run keeps its own
     with (output_lock(out) if first else contextlib.nullcontext()):
         try:
             threads = threads or default_threads(procs=num_distrib())
             with torch_threads(threads):
-                return _train(data, out, dict(cfg, data=str(Path(data).resolve()), threads=threads), arch_fn, resume, quiet)
+                return _train(data, out, dict(cfg, data=str(Path(data).resolve()), threads=threads), arch_fn, resume, quiet, run)
+        except KeyboardInterrupt:
+            if first: raise TrainingInterrupted(_after_interrupt(out, created, run['id'], resume)) from None
+            raise
         except BaseException:
-            if first and not resume: _remove_unstarted(out, created)
+            if first and not resume: _remove_unstarted(out, created, run['id'])
             raise
 
 # %% ../nbs/06_train.ipynb #6a6a7d43
@@ -470,11 +524,41 @@ def _wait_for_everyone():
         PartialState(cpu=not torch.cuda.is_available()).wait_for_everyone()
 
 # %% ../nbs/06_train.ipynb #f15ebbf1
-def _remove_unstarted(out, created):
-    "After a failure before the first checkpoint, remove what this run wrote, so that a plain re-run works."
-    if (out/'checkpoint.pth').exists(): return
-    for f in ('train_config.json', 'metrics.csv'): (out/f).unlink(missing_ok=True)
-    if created and {p.name for p in out.iterdir()} <= {'.ch6.lock'}: shutil.rmtree(out, ignore_errors=True)
+def _first_missing(out):
+    "The highest folder of `out`'s path that does not exist yet (what `mkdir(parents=True)` will make), or `None`."
+    out = Path(out).absolute()
+    return next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
+
+def _checkpoint_of(out):
+    "The checkpoint in `out` (no weights loaded into anything), or `None` if there is none or it cannot be read."
+    try: state = torch.load(Path(out)/'checkpoint.pth', weights_only=True)
+    except Exception: return None
+    return state if isinstance(state, dict) else None
+
+def _written_by(fname, run_id):
+    "Whether `fname` (`train_config.json` or `metrics.csv`) was written by the run `run_id` alone."
+    try:
+        if fname.suffix == '.json': return json.loads(fname.read_text()).get('run_id') == run_id
+        ids = pd.read_csv(fname, dtype={'run_id': str}).get('run_id')
+        return ids is not None and (ids == run_id).all()
+    except Exception: return False
+
+def _remove_unstarted(out, created, run_id):   # `created`: the folder (or in an existing folder, the lock file) this run made
+    "After a failure before this run's first checkpoint, remove what this run wrote (never an earlier run's files), so that a plain re-run works."
+    if (_checkpoint_of(out) or {}).get('run_id') == run_id: return     # an epoch of this run is saved: --resume continues it
+    for f in ('train_config.json', 'metrics.csv'):
+        if _written_by(out/f, run_id): (out/f).unlink()
+    if created and created.name == '.ch6.lock': created.unlink(missing_ok=True)    # an existing folder: as it was
+    elif created and all(p.is_dir() or p.name == '.ch6.lock' for p in created.rglob('*')): shutil.rmtree(created, ignore_errors=True)
+
+def _after_interrupt(out, created, run_id, resume):
+    "After Ctrl-C: what is saved, in one line; if nothing of this run is, remove what it wrote."
+    ck = _checkpoint_of(out)
+    if ck and (ck.get('run_id') == run_id or (resume and not ck.get('run_id'))):
+        return f"Epoch {ck['epoch']+1} of {ck['n_epoch']} of this run is saved in {out}; continue with --resume."
+    _remove_unstarted(out, created, run_id)
+    earlier = out.is_dir() and any((out/f).exists() for f in RESULT_FILES)
+    return "Stopped before the first epoch of this run was saved: nothing of this run was kept" + (f"; {out} still holds the earlier results." if earlier else ".")
 
 # %% ../nbs/06_train.ipynb #40f2f5f7
 def _resume_config(out, config):
@@ -486,17 +570,32 @@ def _resume_config(out, config):
     same = [k for k in config if k not in ('threads', 'bf16')]   # these change only the speed and the last digits
     if old and {k: old.get(k) for k in same} != {k: config[k] for k in same}:
         raise ValueError(f"{out}: the checkpoint was trained with {old}; resume with the same settings.")
-    return config, old.get('run_id', uuid.uuid4().hex[:12])
+    return config, old.get('run_id')
 
 # %% ../nbs/06_train.ipynb #251bc1f6
 def _find_lr(learn):
-    "The learning rate `lr_find` suggests (its 'valley'), printed."
-    with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
+    "The learning rate `lr_find` suggests (its 'valley'), printed; its temporary weights go to a temporary folder, never into the dataset or the current folder."
+    path, model_dir = learn.path, learn.model_dir
+    with tempfile.TemporaryDirectory(prefix='fastai_ch6-lr_find-') as d:
+        learn.path, learn.model_dir = Path(d), 'models'         # fastai saves them to `learn.path/learn.model_dir`: the dataset, or '.'
+        try:
+            with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
+        finally: learn.path, learn.model_dir = path, model_dir
     if not rank_distrib(): print(f"lr_find suggests a learning rate of {lr:.2g}", flush=True)
     return lr
 
+# %% ../nbs/06_train.ipynb #b8d4f6a2
+class _ContinueRun(Callback):
+    "At the start of epoch `at` (over the whole schedule), put back what a checkpoint saved besides weights and optimizer: the random state (the same batches and augmentations as an uninterrupted run) and the smoothed training loss."
+    order = -10
+    def __init__(self, state, at): self.state, self.at = state, at
+    def before_epoch(self):
+        if global_epoch(self) != self.at: return
+        if 'random' in self.state: _set_random_state(self.learn, self.state['random'])
+        if 'smooth_loss' in self.state: self.recorder.smooth_loss.val, self.recorder.smooth_loss.count = self.state['smooth_loss']
+
 # %% ../nbs/06_train.ipynb #ceb473e6
-def _train(data, out, config, arch, resume, quiet):
+def _train(data, out, config, arch, resume, quiet, run):
     task = config['task']
     learn = _learner_for(task, task_dls(task, data, config['size'], config['bs'], config['seed'], config['n_items'], valid_person=config['valid_person'] or VALID_PERSON),
                          arch, config['pretrained'], config['seed'])
@@ -505,23 +604,23 @@ def _train(data, out, config, arch, resume, quiet):
     if not len(learn.dls.train):
         raise ValueError(f"bs={config['bs']} is larger than the {len(learn.dls.train_ds)} training images: choose a smaller --bs.")
     check_keep_frozen(learn, config['keep_frozen'])          # before lr_find and any training
-    start, run_id = 0, uuid.uuid4().hex[:12]
-    ck_before = _stamp(out/'checkpoint.pth')                   # a checkpoint of an earlier run is not this run's to remove
+    start, restore = 0, []
     if resume:
-        config, run_id = _resume_config(out, config)
-        start = load_checkpoint(learn, out/'checkpoint.pth')['epoch'] + 1
+        config, old_id = _resume_config(out, config)
+        state = load_checkpoint(learn, out/'checkpoint.pth', old_id)      # refuses a checkpoint of another run
+        run['id'], start = old_id or state.get('run_id') or run['id'], state['epoch'] + 1
+        if num_distrib() <= 1: restore = [_ContinueRun(state, start)]   # each process draws its own random numbers: only one is saved
     if config['lr'] is None: config['lr'] = _find_lr(learn)
-    if not resume and not rank_distrib(): atomic_write(out/'train_config.json', lambda p: p.write_text(json.dumps({**config, 'run_id': run_id}, indent=1)))
     counter, plain = CountBatches(), quiet or not (IN_NOTEBOOK or sys.stdout.isatty())   # a log file gets one line per epoch
     stop = StopOnNonFinite()
-    cbs = [stop, EpochCheckpoint(out/'checkpoint.pth'), MetricsCSV(out/'metrics.csv', start), counter]
+    cbs = [stop, EpochCheckpoint(out/'checkpoint.pth', run['id'], None if resume else config), MetricsCSV(out/'metrics.csv', start, run['id']), counter, *restore]
     if plain and not quiet: cbs.append(EpochLines())
     gpu = torch.cuda.is_available()
     ctx = _distributed(learn, gpu) if num_distrib() > 1 else contextlib.nullcontext()
     with ctx, (learn.no_bar() if plain else contextlib.nullcontext()), (learn.no_logging() if plain else contextlib.nullcontext()):
         if config['pretrained']: fine_tune_from(learn, config['epochs'], config['lr'], config['freeze_epochs'], start, cbs, config['keep_frozen'])
         elif start < config['epochs']: learn.fit_one_cycle(config['epochs'], config['lr'], start_epoch=start, cbs=cbs)
-    if stop.diverged: _forget(out, resume, ck_before); raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
+    if stop.diverged: _forget(out, resume, run['id']); raise TrainingDiverged(stop.diverged)      # nothing is evaluated or exported
     if num_distrib() > 1:
         print(f"process {rank_distrib()} of {num_distrib()}: trained {counter.n} batches", flush=True)
         rank = _end_distributed()
@@ -529,18 +628,12 @@ def _train(data, out, config, arch, resume, quiet):
     learn.to_contiguous(to_fp32=True)                       # evaluated and exported in float32, in the usual layout, on any machine
     learn.remove_cb(KeepFreedMemory)                         # a setting of this process, not of the model
     try:
-        with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run_id})
-    except TrainingDiverged: _forget(out, resume, ck_before); raise
+        with (learn.no_bar() if plain else contextlib.nullcontext()): return _finish(learn, task, out, {**config, 'run_id': run['id']})
+    except TrainingDiverged: _forget(out, resume, run['id']); raise
 
-def _stamp(f):
-    "`(size, modification time)` of the file `f`, or `None` if there is none."
-    try: st = os.stat(f); return st.st_size, st.st_mtime_ns
-    except OSError: return None
-
-def _forget(out, resume, before):
-    "A diverged run cannot be resumed: the checkpoint it wrote (not one that was there before it, `before`) goes, so that the cleanup after the failure leaves nothing of it."
-    ck = out/'checkpoint.pth'
-    if not resume and not rank_distrib() and _stamp(ck) not in (None, before): ck.unlink()
+def _forget(out, resume, run_id):
+    "A diverged run cannot be resumed: its own checkpoint (never an earlier run's) goes, so that the cleanup after the failure leaves nothing of it."
+    if not resume and not rank_distrib() and (_checkpoint_of(out) or {}).get('run_id') == run_id: (out/'checkpoint.pth').unlink()
 
 # %% ../nbs/06_train.ipynb #100922df
 def _end_distributed():
@@ -579,6 +672,8 @@ def _finish(learn, task, out, config):
     _export(learn, out/'model.pkl')                         # for fastai's `load_learner` (a pickle)
     save_weights(learn, out)                                 # for `load_model`: weights and JSON, no pickle
     atomic_write(out/'summary.json', lambda p: p.write_text(json.dumps(summary, indent=1, allow_nan=False)))   # last: marks the run complete
+    if task != 'multilabel':                                 # an earlier multi-label run's files, replaced by this run: not left mixed in
+        for f in ('thresholds.json', 'threshold_curve.png'): (out/f).unlink(missing_ok=True)
     return summary
 
 # %% ../nbs/06_train.ipynb #8806bb38
@@ -780,12 +875,16 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
 def save_predictions(df:pd.DataFrame, # from `predict`
                      to:Path, # a .csv or .json file
                      overwrite:bool=False, # replace an existing file
+                     model:Path|None=None, # the model the predictions come from (its folder or `model.pkl`): none of its files is ever replaced
                     )->Path:
-    "Write predictions as CSV (`predictions_csv`) or JSON (by the file's extension), atomically, never over an existing file unless asked."
+    "Write predictions as CSV (`predictions_csv`) or JSON (by the file's extension), atomically, never over an existing file unless asked, nor over a model's file."
     to = Path(to)
     if to.suffix.lower() not in ('.csv', '.json'): raise ValueError(f"{to}: write predictions to a .csv or .json file.")
     if to.is_dir(): raise OutputError(f"{to} is a folder: give a file name such as {to/'predictions.csv'}.")
-    if to.name in RESULT_FILES and (to.parent/'model.pkl').exists(): raise OutputError(f"{to} is a file of a trained model: write predictions elsewhere.")
+    home = Path(os.path.realpath(to.parent))               # the folder written to, however it is named
+    ours = model is not None and home == Path(os.path.realpath(model if Path(model).is_dir() else Path(model).parent))
+    if to.name in RESULT_FILES and (ours or any((home/f).exists() for f in ('model.pkl', 'model.pth', 'model.json', 'summary.json'))):
+        raise OutputError(f"{to} is a file of the model: write predictions elsewhere.")
     if to.exists() and not overwrite: raise OutputExists(f"{to} exists: choose another file or add --overwrite.")
     try: to.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise OutputError(f"{to.parent}: cannot create the folder ({e.strerror}).") from None
@@ -865,10 +964,12 @@ def run_demo(out:Path='ch6-output', # output folder: one sub-folder per task
              overwrite:bool=False, # replace the results of an earlier demo
             ):
     "The main job on the embedded default (the stand-ins): train both tasks, predict on images, print a summary."
-    out = Path(out); t0 = time.time(); lines = []
+    out, hint = Path(out), 'run `ch6 demo --overwrite` to replace them'
+    for task in TASKS: _refuse_results(out/task, overwrite, False, hint)      # both folders checked before either task trains
+    t0 = time.time(); lines = []
     for task in TASKS:
         t = time.time()
-        s = train_task(task, out=out/task, overwrite=overwrite, lr=task_defaults(task)['lr'], hint='run `ch6 demo --overwrite` to replace them')
+        s = train_task(task, out=out/task, overwrite=overwrite, lr=task_defaults(task)['lr'], hint=hint)
         data = default_data(task)
         if task == 'multilabel': sample = sorted((data/'test').glob('*.jpg'))[:8]
         else: person = s['config']['valid_person']; sample = sorted((data/person).glob('*_rgb.jpg'))[:8]
