@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
-from quarto_to_myst import adapt_notebook, anchors_of, page_name, sidebar_entries, src, md_cell
+from quarto_to_myst import adapt_notebook, anchors_of, function_sources, page_name, sidebar_entries, src, md_cell
 
 SRC, STATIC, DOCTREES = ROOT/'build'/'docs_src', ROOT/'build'/'docs_static', ROOT/'build'/'docs_doctrees'
 EXTRA = ROOT/'build'/'docs_extra'          # copied as they are to the site's root: notebooks/, favicon.ico
@@ -174,9 +174,11 @@ def stage(proc, nbs_path, cfg):
     if dup: raise BuildError(f"two notebooks would publish to the same page: {dup}")
     site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
     anchors = page_anchors(proc, pages)
+    # the course's functions, for the font sizes of the figures they draw (their cells are gone from _proc)
+    helpers = function_sources(f.read_text(encoding='utf-8') for f in sorted((ROOT/cfg.lib_path.name).glob('*.py')))
     (EXTRA/'notebooks').mkdir()
     for n in order:
-        fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors)
+        fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors, helpers)
         nb['metadata']['ch6_page'] = {k: fm[k] for k in ('title', 'description') if fm.get(k)}
         link_notebook_from_docs(nb, n, cfg)
         if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages)), 'id': 'toctree'})

@@ -416,7 +416,8 @@ def renumber_headings(cells):
         if new: c['source'] = ''.join(new) + text[last:]
     return cells
 
-_TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?(['"])(.+?)\1""")
+# a title given as one string literal (not `'\\n'.join(...)`, nor an f-string's pieces)
+_TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?(['"])(.+?)\1\s*[,)]""")
 
 def _plain(md):
     "Markdown as one line of plain text: links, code marks, emphasis and math markers removed."
@@ -430,7 +431,8 @@ def _plain(md):
 def image_alt(cells, i):
     """Alt text for the images output by code cell `i`: the figure's own title in the code (a literal `title=`,
     `set_title`, `suptitle`), else the nearest heading above with the first sentence of the text just before the cell."""
-    if (m := _TITLE.search(src(cells[i]))) and '{' not in m.group(2): return _plain(m.group(2))[:150]   # not an f-string's
+    if (m := _TITLE.search(src(cells[i]))) and '{' not in m.group(2) and (t := _plain(re.sub(r'\\[ntr]', ' ', m.group(2)))):
+        return t[:150]
     heading = sentence = ''
     for c in reversed(cells[:i]):
         if c['cell_type'] != 'markdown' or c.get('metadata', {}).get('ch6_show_doc'): continue   # a function's docs say nothing of the figure
@@ -442,17 +444,47 @@ def image_alt(cells, i):
     alt = f'{heading}: {sentence}' if heading and sentence else heading or sentence or 'figure'
     return alt if len(alt) <= 150 else alt[:147].rsplit(' ', 1)[0] + '…'
 
-def add_image_alts(cells):
-    "Give every code cell with an image output its alt text (MyST-NB's cell metadata `mystnb.image.alt`)."
+# Font sizes a figure's code asks for (matplotlib points), and the resolution it is drawn at (dots per inch).
+_FONTSIZE = re.compile(r'\b(?:fontsize|labelsize|titlesize)\s*=\s*(\d+(?:\.\d+)?)\b')
+_DPI = re.compile(r'\bdpi\s*=\s*(\d+)\b')
+MPL_DPI, MPL_FONT_PT = 100, 10          # matplotlib's defaults, which the inline backend keeps
+
+def _called_sizes(code, helpers):
+    "The font sizes (pt) and dpis of `code` and of the helpers ({name: code}) it calls, one level deep."
+    parts = [code] + [body for name, body in helpers.items() if re.search(rf'\b{re.escape(name)}\s*\(', code)]
+    return ([float(x) for t in parts for x in _FONTSIZE.findall(t)], [float(x) for t in parts for x in _DPI.findall(t)])
+
+def figure_text_px(code, helpers=None):
+    """The smallest text of the figure `code` draws, in pixels at the figure's own size: the smallest font size the
+    code (or a function it calls, from `helpers`: {name: source}) asks for, else matplotlib's 10 pt, at its dpi."""
+    sizes, dpis = _called_sizes(code, helpers or {})
+    return round(min(sizes + [MPL_FONT_PT]) * (min(dpis) if dpis else MPL_DPI) / 72, 1)
+
+def function_sources(codes):
+    "{function name: its source} for the functions defined at the top level of the Python sources `codes`."
+    out = {}
+    for code in codes:
+        try: tree = ast.parse(code)
+        except SyntaxError: continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)): out[node.name] = ast.get_source_segment(code, node) or ''
+    return out
+
+def add_image_alts(cells, helpers=None):
+    """Give every code cell with an image output its alt text (MyST-NB's cell metadata `mystnb.image.alt`) and the
+    class `ch6-text-N`, N the pixel size of its smallest text (figure_text_px), which the site keeps readable."""
+    helpers = {**function_sources(src(c) for c in cells if c['cell_type'] == 'code'), **(helpers or {})}
     for i, c in enumerate(cells):
         if c['cell_type'] == 'code' and any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {})):
             meta = c.setdefault('metadata', {}).setdefault('mystnb', {}).setdefault('image', {})
             meta.setdefault('alt', image_alt(cells, i))
+            meta.setdefault('classes', f"ch6-text-{figure_text_px(src(c), helpers):g}")
     return cells
 
-def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
+def adapt_notebook(nb, pages, site_url='', info=None, anchors=None, helpers=None):
     """Return (front matter, adapted notebook) for a notebook from `_proc/`. `info(name)` may describe a documented
-    object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents."""
+    object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents;
+    `helpers` ({name: source}) are functions the notebook's figures may call, for their font sizes."""
     nb = json.loads(json.dumps(nb))
     fm = pop_frontmatter(nb)
     cells = title_cells(fm)
@@ -463,7 +495,7 @@ def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
                       for o in adapt_code_cell(c, info)]
         # raw cells are for other output formats; Quarto's HTML output leaves them out
     renumber_headings(cells)
-    add_image_alts(cells)
+    add_image_alts(cells, helpers)
     meta = {k: v for k, v in nb.get('metadata', {}).items() if k not in ('widgets', 'jupytext')}
     nb['metadata'] = {**meta, **KERNEL_META}
     nb['cells'] = cells
