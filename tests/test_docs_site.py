@@ -436,6 +436,8 @@ def test_pages_have_description_and_opengraph_meta(site):
     assert not bad, '\n'.join(bad)
 
 def test_each_lesson_links_colab_its_notebook_and_source(site):
+    from colab_cells import course_requirement, settings
+    need = course_requirement(settings(), 'lessons')
     bad = []
     for nb in site['nbs']:
         page = _page_of(site, nb)
@@ -445,7 +447,34 @@ def test_each_lesson_links_colab_its_notebook_and_source(site):
         if f'href="notebooks/{nb}" download' not in html or not (DOCS/'notebooks'/nb).exists(): bad.append(f'{page}: no notebook download')
         if not re.search(rf'href="https://github\.com/[^"]+/blob/[^"]+/{re.escape(nb)}"', html): bad.append(f'{page}: no source link')
         if 'FASTAI_CH6_DATA=synthetic' not in html: bad.append(f'{page}: no note on running offline')
+        if f'pip install &quot;{need}&quot;' not in html and f'pip install "{need}"' not in html:
+            bad.append(f'{page}: no note that a downloaded notebook needs `pip install "{need}"` first')
     assert not bad, '\n'.join(bad)
+
+def repo_link_problems(html, page, git_url):
+    "Links to the course's repository, on GitHub or through Colab, that are not built from settings.ini's git_url."
+    owner_repo = git_url.rstrip('/').split('github.com/')[-1]
+    out = []
+    for href in re.findall(r'href="([^"]+)"', html):
+        m = re.match(r'https://(?:colab\.research\.google\.com/github|github\.com)/([^/"]+)/([^/#?"]+)', href)
+        if m and m.group(2) == owner_repo.split('/')[-1] and f'{m.group(1)}/{m.group(2)}' != owner_repo:
+            out.append(f'{page}: {href} is not in the repository settings.ini names ({git_url})')
+    return out
+
+def test_repository_links_are_built_from_settings(site):
+    "Every Colab, source, GitHub and issue link leads to settings.ini's repository; each page has the GitHub and issue buttons."
+    from nbdev.config import get_config
+    git_url = get_config(path=ROOT).git_url.rstrip('/')
+    bad = []
+    for page in site['pages']:
+        html = _page_html(page)
+        bad += repo_link_problems(html, page, git_url)
+        if f'href="{git_url}"' not in html: bad.append(f'{page}: no link to the repository ({git_url})')
+        if f'href="{git_url}/issues' not in html: bad.append(f'{page}: no link to open an issue ({git_url}/issues)')
+    assert not bad, '\n'.join(bad)
+    moved = _page_html(_victim(site)).replace(git_url.split('github.com/')[-1].split('/')[0] + '/', 'someone-else/')
+    assert repo_link_problems(moved, 'moved', git_url), "the check misses links to another owner's copy"
+
 
 def test_each_functions_docs_link_the_notebook_that_teaches_it(site):
     "Every show_doc's `source` link (the generated module) has a `notebook` link beside it, to the lesson's notebook."

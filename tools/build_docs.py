@@ -15,13 +15,14 @@
 
 Usage: python tools/build_docs.py [--skip-proc] [--workers N]
 """
-import argparse, json, os, re, shutil, subprocess, sys, time
+import argparse, html, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
+from colab_cells import course_requirement
 from quarto_to_myst import adapt_notebook, anchors_of, function_sources, page_name, sidebar_entries, src, md_cell
 
 SRC, STATIC, DOCTREES = ROOT/'build'/'docs_src', ROOT/'build'/'docs_static', ROOT/'build'/'docs_doctrees'
@@ -139,7 +140,9 @@ def lesson_links(nb_name, cfg):
     return (f'<p class="ch6-lesson-links"><a href="{colab}" target="_blank" rel="noopener">Open in Colab</a> · '
             f'<a href="notebooks/{nb_name}" download>Download notebook</a> · '
             f'<a href="{source}" target="_blank" rel="noopener">Source</a></p>\n\n'
-            f'<p class="ch6-offline-note">Offline, the notebook runs on the course\'s stand-in datasets: '
+            f'<p class="ch6-offline-note">In Colab the notebook\'s first cell installs the course. A notebook downloaded on '
+            f'its own needs it first: <code>pip install "{html.escape(course_requirement(cfg, "lessons"))}"</code>. '
+            f'Offline, the notebook runs on the course\'s stand-in datasets: '
             f'<code>FASTAI_CH6_DATA=synthetic jupyter lab</code>.</p>\n')
 
 def link_notebook_from_docs(nb, nb_name, cfg):
