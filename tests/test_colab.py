@@ -90,3 +90,19 @@ def test_nbdev_yml_takes_the_repository_from_settings():
     import yaml
     site = yaml.safe_load((ROOT/'nbs'/'nbdev.yml').read_text())
     assert site['website']['repo-url'] == settings()['git_url'], (site['website']['repo-url'], settings()['git_url'])
+
+def repository_mentions(text, cfg):
+    "Every address of the course's repository in `text` (GitHub, with or without .git, or through Colab) that is not settings.ini's."
+    owner_repo = cfg['git_url'].rstrip('/').split('github.com/')[-1]
+    pat = rf'(?:github\.com|colab\.research\.google\.com/github)/([\w.-]+/{re.escape(cfg["lib_name"])})(?:\.git)?\b'
+    return [m.group(0) for m in re.finditer(pat, text) if m.group(1) != owner_repo]
+
+def test_the_repository_address_lives_in_settings_ini():
+    "The notebooks (the front page's `git clone`, each lesson's Colab cell), nbs/*.yml and the README name settings.ini's repository."
+    cfg = settings()
+    files = [*sorted((ROOT/'nbs').glob('*.ipynb')), *sorted((ROOT/'nbs').glob('*.yml')), ROOT/'README.md']
+    bad = {f.name: m for f in files if (m := repository_mentions(f.read_text(encoding='utf-8'), cfg))}
+    assert not bad, f"addresses of the course's repository that are not settings.ini's git_url ({cfg['git_url']}): {bad}"
+    assert repository_mentions(f"git clone https://github.com/someone-else/{cfg['lib_name']}.git", cfg)    # the check can fail
+    index = (ROOT/'nbs'/'index.ipynb').read_text(encoding='utf-8')
+    assert f"git clone {cfg['git_url']}.git" in index, "the front page has no `git clone` of settings.ini's repository"

@@ -142,7 +142,8 @@ def page_pass(site, server, browser):
     lessons = [_page_of(site, n) for n in site['order'] if n != 'index.ipynb']
     for page, title in sorted(site['pages'].items()):
         pg = _open(ctx, log, f'{server}/{page}.html')
-        if pg.title() != f"{title} — {site['pages']['index']}" and not pg.title().startswith(title):
+        if page == 'index': render += [f'index: {m}' for m in tab_title_problems(pg.title(), title)]   # the site's name, not twice
+        elif pg.title() != f"{title} — {site['pages']['index']}" and not pg.title().startswith(title):
             render.append(f'{page}: title {pg.title()!r}, expected {title!r}')
         h1 = pg.inner_text('main h1').replace('#', '').strip()
         if h1 != title: render.append(f'{page}: heading {h1!r}, expected {title!r}')
@@ -522,3 +523,32 @@ def test_the_sites_theme_is_pinned():
     text = (ROOT/'constraints.txt').read_text()
     assert len(theme_pin_problems(re.sub(r'(?m)^(sphinx-book-theme|pydata-sphinx-theme)==.*$', r'\1', text))) == 2
     assert len(theme_pin_problems(re.sub(r'(?m)^(sphinx-book-theme)==.*$', r'\1==0.0.1', text))) == 1
+
+def tab_title_problems(title, site_title):
+    "A browser tab that says nothing but the site's name, twice: 'fastai_ch6 — fastai_ch6'."
+    parts = [t.strip() for t in re.split(r'\s+[—|-]\s+', title)]
+    return [f'the tab reads {title!r}'] if len(parts) < 2 or len(set(parts)) < len(parts) or parts == [site_title] else []
+
+def test_front_page_starts_the_reader(site):
+    """The front page of a course: what you will learn, with a picture of each task; clone, install and open JupyterLab;
+    the lessons; then the two commands. Benchmarks and maintainers' notes are on a page of their own."""
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup(_page_html('index'), 'html.parser')
+    main = soup.select_one('main article')
+    heads = [h.get_text().replace('#', '').strip() for h in main.select('h2')]
+    want = ['What you will learn', 'Start', 'What is in the course', 'Two commands']
+    assert [h for h in heads if h in want] == want, f"the front page's sections: {heads}"
+    sec = lambda title: main.select_one(f'section#{re.sub(r"[^a-z]+", "-", title.lower()).strip("-")}')
+    assert len([i for i in sec('What you will learn').select('img') if i.get('alt')]) >= 2, "no picture of each task"
+    start = sec('Start').get_text()
+    for step in ('git clone https://', 'pip install', 'jupyter lab'): assert step in start, f"Start lacks {step!r}"
+    lessons = {a['href'].split('#')[0] for a in sec('What is in the course').select('a[href]')}
+    missing = [p for p in site['pages'] if p not in ('index', 'maintainers') and f'{p}.html' not in lessons]
+    assert not missing, f"lessons missing from the front page's table: {missing}"
+    text = main.get_text()
+    for gone in ('AVX512', 'For maintainers\n', 'bench/'):
+        assert gone not in text, f"the front page still has {gone!r}: it belongs on the maintainers' page"
+    assert 'maintainers' in site['pages'] and 'AVX512' in _page_html('maintainers')
+    title = soup.title.get_text()
+    assert not tab_title_problems(title, site['pages']['index']), tab_title_problems(title, site['pages']['index'])
+    assert tab_title_problems('fastai_ch6 — fastai_ch6', 'fastai_ch6')          # the check can fail
