@@ -25,7 +25,7 @@ DOCS, SRC, ART = ROOT/'_docs', ROOT/'build'/'docs_src', ROOT/'artifacts'
 sys.path.insert(0, str(ROOT/'tools'))
 sys.path.insert(0, str(ROOT/'tools'/'docs'))
 from quarto_to_myst import sidebar_entries
-from site_checks import KINDS, static_problems, browser_problems, navigation_problems
+from site_checks import KINDS, static_problems, browser_problems, navigation_problems, unlinked_problems
 
 CHROMIUM = next((p for p in map(shutil.which, ('chromium', 'chromium-browser', 'google-chrome')) if p), None)
 _NO_CHROMIUM = ("Chromium is not installed (Debian package `chromium`, installed by .ci/run): the docs site's "
@@ -552,3 +552,46 @@ def test_front_page_starts_the_reader(site):
     title = soup.title.get_text()
     assert not tab_title_problems(title, site['pages']['index']), tab_title_problems(title, site['pages']['index'])
     assert tab_title_problems('fastai_ch6 — fastai_ch6', 'fastai_ch6')          # the check can fail
+
+@pytest.fixture(scope='session')
+def lookup():
+    from quarto_to_myst import doc_lookup
+    return doc_lookup()
+
+def test_the_doc_link_lookup_knows_fastai_and_pytorch(lookup):
+    "nbdev's lookup, as the build uses it: fastai and fastcore by short names, PyTorch (nbdev-pytorch, in the dev extra) by alias."
+    for name, host in [('DataBlock', 'docs.fast.ai'), ('Learner.lr_find', 'docs.fast.ai'), ('test_eq', 'fastcore.fast.ai'),
+                       ('nn.BCEWithLogitsLoss', 'pytorch.org'), ('F.binary_cross_entropy_with_logits', 'pytorch.org'),
+                       ('torch.where', 'pytorch.org'), ('np.genfromtxt', 'numpy.org'), ('pd.read_csv', 'pandas.pydata.org'),
+                       ('pathlib.Path', 'docs.python.org')]:
+        assert host in (lookup.doc(name) or ''), f"nbdev's lookup does not know {name} ({lookup.doc(name)}): is the dev extra installed?"
+
+def test_documented_names_and_lessons_are_links(site, lookup):
+    """Every backticked name nbdev's lookup knows (fastai, fastcore, PyTorch, NumPy, pandas, the standard library) is a link to
+    its documentation, and every "lesson N" is a link to that lesson, in every page's prose."""
+    from nbdev.config import get_config
+    cfg = get_config(path=ROOT); own = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
+    bad = [m for page in sorted(site['pages']) for m in unlinked_problems(_page_html(page), page, lookup, own)]
+    assert not bad, '\n'.join(bad)
+    html = ''.join(_page_html(p) for p in site['pages'])
+    assert html.count('href="https://docs.fast.ai/') > 50 and html.count('href="https://pytorch.org/') > 5
+    page = _victim(site)
+    fault = _inject(_page_html(page), '<p>Build it with <code class="docutils literal notranslate"><span class="pre">DataBlock</span></code>, '
+                    'train it with <code class="docutils literal notranslate"><span class="pre">nn.BCEWithLogitsLoss</span></code>, as lesson 06 does.</p>')
+    found = unlinked_problems(fault, page, lookup, own)
+    assert len(found) == 3, f"the check missed an unlinked name or lesson: {found}"
+
+@needs_chromium
+def test_the_sidebar_numbers_the_lessons(site, server, browser):
+    ctx, log = browser
+    pg = _open(ctx, log, server + '/index.html')
+    items = pg.evaluate("() => [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]"
+                        ".map(a => [a.getAttribute('href'), a.innerText.trim()])")
+    pg.close()
+    bad = []
+    for nb in site['nbs']:
+        m = re.match(r'^(\d+)_', nb)
+        if not m: continue
+        texts = [t for h, t in items if h.split('#')[0] == f'{_page_of(site, nb)}.html']
+        if not texts or not texts[0].startswith(f'{m.group(1)} · '): bad.append(f'{nb}: sidebar entry {texts}')
+    assert not bad, '\n'.join(bad)

@@ -188,9 +188,71 @@ def fastai_doc_url(name):
                   if k.endswith('.' + name) and page)
     return f"{host}/{base + '/' if base else ''}{hits[0][1]}" if hits else None
 
-def adapt_markdown(text, pages, site_url, anchors=None):
-    "One markdown cell's text, adapted (see the module docstring)."
+# ---------------------------------------------------------------------------------------------
+# Names and lessons as links
+
+# What nbdev's doc-link lookup (nbdev.doclinks.NbdevLookup) links by their short names: the course's own, then fastai's
+# and fastcore's (their `_modidx.py`); PyTorch, NumPy, pandas and the standard library by their full names
+# (`torch.where`), from the nbdev-pytorch, nbdev-numpy, nbdev-pandas and nbdev-stdlib packages, and through the
+# aliases the lessons use (`nn.BCELoss`, `F.binary_cross_entropy`, `np.genfromtxt`, `pd.read_csv`).
+DOC_LIBS = ('fastai_ch6', 'fastai', 'fastcore')
+DOC_ALIASES = {'nn': 'torch.nn', 'F': 'torch.nn.functional', 'np': 'numpy', 'pd': 'pandas'}
+
+def doc_lookup(libs=DOC_LIBS, aliases=None):
+    "nbdev's lookup of documented names, with `libs` known by their short names and `aliases` ({alias: module name})."
+    from types import ModuleType
+    from nbdev.doclinks import NbdevLookup
+    return NbdevLookup(strip_libs=tuple(libs), ns={k: ModuleType(v) for k, v in (aliases or DOC_ALIASES).items()})
+
+_NAME_SPAN = re.compile(r'(?<![\[\w`])`([A-Za-z_][\w.]*?)(\(\))?`(?![\]`])')
+
+def link_names(text, lookup):
+    """Backticked names that `lookup` (doc_lookup) knows, as links to their documentation, as nbdev links them, in prose
+    only: not in code blocks, headings or the text of a link."""
+    out, in_code = [], None
+    for line in text.split('\n'):
+        m = _CODE_FENCE.match(line)
+        if m:
+            if in_code is None: in_code = m.group(1)
+            elif line.strip().startswith(in_code): in_code = None
+        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+        def one(m):
+            if line[:m.start()].count('[') > line[:m.start()].count(']'): return m.group(0)     # inside a link's text
+            url = lookup.doc(m.group(1))
+            return f'[{m.group(0)}]({url})' if url else m.group(0)
+        out.append(_NAME_SPAN.sub(one, line))
+    return '\n'.join(out)
+
+_LESSON = re.compile(r'(?<![\[\w/])\b([Ll]essons?)\s+(\d{1,2})\b((?:(?:,\s*|,?\s+and\s+|\s+or\s+|\s*[-–]\s*)\d{1,2}\b)*)')
+
+def link_lessons(text, pages):
+    """Every "lesson N" (and "lessons N and M") in prose as a link to that lesson's page: `pages` maps notebook file names
+    (`06_train.ipynb`) to page names. Not in code, headings, or the text of a link; numbers with no lesson stay text."""
+    by_num = {int(m.group(1)): n for n in pages if (m := re.match(r'^(\d+)_', n))}
+    def target(num): return by_num.get(int(num))          # the notebook: rewrite_links makes it the page
+    out, in_code = [], None
+    for line in text.split('\n'):
+        m = _CODE_FENCE.match(line)
+        if m:
+            if in_code is None: in_code = m.group(1)
+            elif line.strip().startswith(in_code): in_code = None
+        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+        spans = [(c.start(), c.end()) for c in re.finditer(r'`[^`]*`', line)]
+        def one(m):
+            before = line[:m.start()]
+            if before.count('[') > before.count(']') or any(a <= m.start() < b for a, b in spans): return m.group(0)
+            first = f'[{m.group(1)} {m.group(2)}]({target(m.group(2))})' if target(m.group(2)) else f'{m.group(1)} {m.group(2)}'
+            rest = re.sub(r'\d{1,2}', lambda n: f'[{n.group(0)}]({target(n.group(0))})' if target(n.group(0)) else n.group(0),
+                          m.group(3) or '')
+            return first + rest
+        out.append(_LESSON.sub(one, line))
+    return '\n'.join(out)
+
+def adapt_markdown(text, pages, site_url, anchors=None, lookup=None):
+    "One markdown cell's text, adapted (see the module docstring); `lookup` (doc_lookup()) links documented names."
     text = convert_callouts(text)
+    if lookup is not None: text = link_names(text, lookup)
+    text = link_lessons(text, pages)
     text = rewrite_links(text, pages, site_url, anchors)
     text = convert_link_attrs(text)
     return convert_heading_ids(text)
@@ -481,18 +543,19 @@ def add_image_alts(cells, helpers=None):
             meta.setdefault('classes', f"ch6-text-{figure_text_px(src(c), helpers):g}")
     return cells
 
-def adapt_notebook(nb, pages, site_url='', info=None, anchors=None, helpers=None):
+def adapt_notebook(nb, pages, site_url='', info=None, anchors=None, helpers=None, lookup=None):
     """Return (front matter, adapted notebook) for a notebook from `_proc/`. `info(name)` may describe a documented
     object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents;
-    `helpers` ({name: source}) are functions the notebook's figures may call, for their font sizes."""
+    `helpers` ({name: source}) are functions the notebook's figures may call, for their font sizes; `lookup`
+    (doc_lookup()) links the names it documents."""
     nb = json.loads(json.dumps(nb))
     fm = pop_frontmatter(nb)
-    cells = title_cells(fm)
+    cells = [{**c, 'source': adapt_markdown(src(c), pages, site_url, anchors, lookup)} for c in title_cells(fm)]
     for c in nb.get('cells', []):
-        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url, anchors)})
+        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url, anchors, lookup)})
         elif c['cell_type'] == 'code':   # a show_doc (`output: asis`) comes back as markdown, adapted like any other
-            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url, anchors)} if o['cell_type'] == 'markdown' else o
-                      for o in adapt_code_cell(c, info)]
+            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url, anchors, lookup)} if o['cell_type'] == 'markdown'
+                      else o for o in adapt_code_cell(c, info)]
         # raw cells are for other output formats; Quarto's HTML output leaves them out
     renumber_headings(cells)
     add_image_alts(cells, helpers)

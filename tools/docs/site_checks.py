@@ -165,3 +165,28 @@ def navigation_problems(pg, page='page'):
         try: pg.wait_for_function(f"() => location.href.endsWith({target!r})", timeout=5000)
         except Exception: out.append(f'{page} at {width} px: following {target!r} in {what} went nowhere ({pg.url})')
     return out
+
+# Names and lessons that should be links: every "lesson N" in prose, and every backticked name that nbdev's doc-link
+# lookup knows (tools/quarto_to_myst.py doc_lookup: the course's, fastai's, fastcore's, PyTorch's, NumPy's, pandas',
+# the standard library's), outside code, headings and links.
+LESSON_TEXT = re.compile(r'\b[Ll]essons?\s+\d{1,2}\b')
+
+def _prose(el):
+    "Whether `el` is in the page's prose: not in a link, code block, heading, output or the sidebars."
+    return not el.find_parent(['a', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'nav', 'script', 'style']) and \
+        not el.find_parent(class_=['highlight', 'cell_output', 'output', 'prev-next-area', 'bd-sidebar-secondary'])
+
+def unlinked_problems(html, page='page', lookup=None, own=None):
+    """[messages]: 'lesson N' mentions that are not links, and (given `lookup`) documented names in backticks that are not;
+    names documented at `own` (the course's published site: nbdev links those itself, where a page documents them) aside."""
+    soup = BeautifulSoup(html, 'html.parser'); main = _main(soup); out = []
+    for t in main.find_all(string=LESSON_TEXT):
+        if _prose(t) and not t.find_parent('code'):
+            for m in LESSON_TEXT.finditer(t): out.append(f'{page}: {m.group(0)!r} is not a link: …{t[max(0, m.start()-40):m.end()+20]}…')
+    if lookup is not None:
+        for c in main.select('code'):
+            name = re.sub(r'\(\)$', '', c.get_text().strip())
+            url = lookup.doc(name) if re.fullmatch(r'[A-Za-z_][\w.]*', name) else None
+            if _prose(c) and url and not (own and url.startswith(own)):
+                out.append(f'{page}: `{name}` is not a link to its documentation ({lookup.doc(name)})')
+    return out
