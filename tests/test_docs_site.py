@@ -274,7 +274,7 @@ def _kind_param(kind):
 def test_pages_show_nothing_of_the_build(static_report, kind):
     assert not static_report[kind], '\n'.join(static_report[kind])
 
-BROWSER_KINDS = ('overflow', 'copy button', 'figure text', 'favicon')
+BROWSER_KINDS = ('overflow', 'copy button', 'wrapped code', 'figure text', 'favicon')
 NARROW_KINDS = ('overflow', 'figure text')          # what changes with the width
 NARROW_WIDTHS = (768, 390)                          # a tablet, a phone
 
@@ -402,6 +402,7 @@ BROWSER_FAULTS = {   # fault name: (kind reported, page edit, files missing from
     'equation sticks out on a phone': ('overflow', lambda h: _inject(h, '<mjx-container display="true" style="display:block; overflow:visible">'
                                        '<span style="display:inline-block; width:600px">x</span></mjx-container>'), (), 390),
     'page scrolls sideways on a tablet': ('overflow', lambda h: _inject(h, '<div style="width:900px; height:10px"></div>'), (), 768),
+    'code wraps its lines': ('wrapped code', lambda h: _inject(h, '<style>main pre{white-space:pre-wrap !important}</style>'), ()),
     'no copy button': ('copy button', lambda h: re.sub(r'<script[^>]*(copybutton)[^>]*></script>', '', h), ()),
     'favicon 404': ('favicon', lambda h: re.sub(r'(<link[^>]*rel="icon"[^>]*href=")[^"]*', r'\1_static/no-such-favicon.svg', h),
                     ('favicon.ico',)),

@@ -114,13 +114,20 @@ FIGURE_JS = """() => [...document.querySelectorAll('main article img')].filter(i
   .map(i => [parseFloat(i.getAttribute('width')) || i.naturalWidth, i.getBoundingClientRect().width,
              parseFloat(([...i.classList].find(c => /^ch6-text-[0-9]+(-[0-9]+)?$/.test(c)) || '').slice(9).replace('-', '.')) || null,
              (i.alt || i.getAttribute('src') || '').slice(0, 70)])"""
+# Code and outputs keep their lines (Quarto's `code-overflow: scroll`): a wrapped line loses its Python indentation and a
+# wrapped `ch6 --help` its columns. A function's signature (show_doc: the block under its source/notebook links) may wrap.
+WRAPPED_JS = """() => [...document.querySelectorAll('main article pre')]
+  .filter(p => !['pre', 'nowrap'].includes(getComputedStyle(p).whiteSpace) &&
+               !p.matches('p:has(> a.ch6-notebook-link) + div[class*="highlight-"] pre'))
+  .map(p => p.innerText.slice(0, 70).replace(/\\s+/g, ' '))"""
 ICON_JS = """() => [[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href), new URL('favicon.ico', document.baseURI).href]"""
 
 def browser_problems(pg, page='page'):
-    "[(kind, message)] for a page open in Playwright, at its viewport's width: overflow, copy buttons, figure text, favicon."
+    "[(kind, message)] for a page open in Playwright, at its viewport's width: overflow, copy buttons, wrapped code, figure text, favicon."
     width = pg.viewport_size['width']
     out = [('overflow', f'{page}: at {width} px: {m}') for m in pg.evaluate(OVERFLOW_JS, width < NARROW)]
     out += [('copy button', f'{page}: code block without a copy button: {m!r}') for m in pg.evaluate(COPY_JS)]
+    out += [('wrapped code', f'{page}: a code block or output wraps its lines: {m!r}') for m in pg.evaluate(WRAPPED_JS)]
     for w, shown, text, alt in pg.evaluate(FIGURE_JS):
         px = (text or DEFAULT_TEXT_PX) * shown / w
         if px < MIN_TEXT_PX - 0.05:
