@@ -372,6 +372,7 @@ STATIC_FAULTS = {   # fault name: (kind the checks must report, HTML injected in
     'tqdm bar': ('progress text', '<div class="cell_output"><pre> 40%|####      | 2/5 [00:01&lt;00:01]</pre></div>'),
     'alt text \\n': ('image alt', '<img alt="\\n" src="_images/plot.png">'),
     'link to an empty index': ('index link', '<p><a href="genindex.html">Index</a></p>'),
+    'index in the head': ('index link', '<link rel="index" title="Index" href="genindex.html" />'),
     'progress bar': ('progress bar', '<div class="cell_output"><div><progress max="4" value="1"></progress> 25.00% [1/4 00:00&lt;00:00]</div></div>'),
     "PyTorch's name to a course page": ('library name link', "<p>PyTorch's <a href=\"data.html#get_ctr\"><code>where</code></a></p>"),
 }

@@ -56,8 +56,8 @@ def static_problems(html, page='page'):
         if re.match(r'^[a-z][a-z0-9+.-]*:', a['href']) or not isinstance(prev, str): continue
         if LIBRARY_OWNER.search(prev):
             add('library name link', f'{prev[-30:]}<a href="{a["href"]}">{a.get_text()}</a> (a fastai or PyTorch name linked to this site)')
-    for a in soup.select('a[href]'):       # Sphinx's general index: empty for notebooks, and linked from every header
-        if re.search(r'(^|/)genindex\.html', a['href']): add('index link', f'<a href="{a["href"]}">{a.get_text()}</a>')
+    for a in soup.select('a[href], link[href]'):   # Sphinx's general index: empty for notebooks, linked from every page's head
+        if re.search(r'(^|/)genindex\.html', a['href']): add('index link', str(a)[:120])
     for b in main.select('progress'): add('progress bar', f'{b} {b.next_sibling or ""}'[:120])   # a frozen moment of a run
     for o in main.select('div.cell_output'):
         ot = o.get_text('')
