@@ -6,8 +6,10 @@ serves `_docs/` on 127.0.0.1, and opens every page: title, images loaded, MathJa
 order, search, links, not one request leaving the machine, not one 404 (the favicon included). Then what a reader
 must never see (tools/docs/site_checks.py): machine paths, `#|` option lines, raw TeX, links to `.ipynb` files,
 Quarto fences, Python warnings in outputs, images without meaningful alt text, a fastai or PyTorch name linked to
-the course's own function, anything that scrolls sideways at 1280 px, a figure shrunk below 70% of its size, a code
-block without a copy button. Each of those checks is shown to fail on a copy of a built page with its fault injected.
+the course's own function, anything that sticks out of the page or scrolls sideways where it should not, at 1280, 768
+and 390 px, figure text below 9 px at any of these widths, a code block without a copy button, progress-bar text in an
+output. On phones and tablets (390 and 768 px) the navigation and contents buttons open their dialogs and a link in
+them can be followed. Each of those checks is shown to fail on a copy of a built page with its fault injected.
 Search is also checked from file://, where the browser refuses Sphinx's fetch() of the pages.
 Screenshots of the front page and the first lesson go to artifacts/.
 Without Chromium the browser tests are skipped, with the reason; under CI (`CI` set) they fail instead.
@@ -23,7 +25,7 @@ DOCS, SRC, ART = ROOT/'_docs', ROOT/'build'/'docs_src', ROOT/'artifacts'
 sys.path.insert(0, str(ROOT/'tools'))
 sys.path.insert(0, str(ROOT/'tools'/'docs'))
 from quarto_to_myst import sidebar_entries
-from site_checks import KINDS, static_problems, browser_problems
+from site_checks import KINDS, static_problems, browser_problems, navigation_problems, unlinked_problems
 
 CHROMIUM = next((p for p in map(shutil.which, ('chromium', 'chromium-browser', 'google-chrome')) if p), None)
 _NO_CHROMIUM = ("Chromium is not installed (Debian package `chromium`, installed by .ci/run): the docs site's "
@@ -97,8 +99,9 @@ def browser(server, tmp_path_factory):
         yield ctx, log
         ctx.close()
 
-def _open(ctx, log, url):
+def _open(ctx, log, url, width=None):
     pg = ctx.new_page()
+    if width: pg.set_viewport_size({'width': width, 'height': 900})
     pg.bad = []    # this page's own failed resources
     pg.on('response', lambda r: r.status >= 400 and pg.bad.append(f'{r.status} {r.url}'))
     pg.on('requestfailed', lambda r: pg.bad.append(f'{r.url} ({r.failure})'))
@@ -139,7 +142,8 @@ def page_pass(site, server, browser):
     lessons = [_page_of(site, n) for n in site['order'] if n != 'index.ipynb']
     for page, title in sorted(site['pages'].items()):
         pg = _open(ctx, log, f'{server}/{page}.html')
-        if pg.title() != f"{title} — {site['pages']['index']}" and not pg.title().startswith(title):
+        if page == 'index': render += [f'index: {m}' for m in tab_title_problems(pg.title(), title)]   # the site's name, not twice
+        elif pg.title() != f"{title} — {site['pages']['index']}" and not pg.title().startswith(title):
             render.append(f'{page}: title {pg.title()!r}, expected {title!r}')
         h1 = pg.inner_text('main h1').replace('#', '').strip()
         if h1 != title: render.append(f'{page}: heading {h1!r}, expected {title!r}')
@@ -270,7 +274,9 @@ def _kind_param(kind):
 def test_pages_show_nothing_of_the_build(static_report, kind):
     assert not static_report[kind], '\n'.join(static_report[kind])
 
-BROWSER_KINDS = ('overflow', 'copy button', 'figure scale', 'favicon')
+BROWSER_KINDS = ('overflow', 'copy button', 'wrapped code', 'figure text', 'favicon')
+NARROW_KINDS = ('overflow', 'figure text')          # what changes with the width
+NARROW_WIDTHS = (768, 390)                          # a tablet, a phone
 
 def _typeset(pg):
     "Wait for MathJax where the page has math (a typeset formula can be wider than its TeX)."
@@ -282,6 +288,53 @@ def _typeset(pg):
 @pytest.mark.parametrize('kind', [_kind_param(k) for k in BROWSER_KINDS])
 def test_pages_fit_1280px_have_copy_buttons_readable_figures_and_a_favicon(page_pass, kind):
     assert not page_pass['browser'][kind], '\n'.join(page_pass['browser'][kind])
+
+@pytest.fixture(scope='session')
+def narrow_pass(site, server, browser):
+    "Every page at each of NARROW_WIDTHS: {width: {kind: problems}} of site_checks' checks that depend on the width."
+    ctx, log = browser
+    out = {w: {k: [] for k in NARROW_KINDS} for w in NARROW_WIDTHS}
+    for w in NARROW_WIDTHS:
+        for page in sorted(site['pages']):
+            pg = _open(ctx, log, f'{server}/{page}.html', width=w)
+            _typeset(pg)
+            for kind, msg in browser_problems(pg, page):
+                if kind in NARROW_KINDS: out[w][kind].append(msg)
+            pg.close()
+    return out
+
+@needs_chromium
+@pytest.mark.parametrize('kind', NARROW_KINDS)
+@pytest.mark.parametrize('width', NARROW_WIDTHS)
+def test_pages_fit_phones_and_tablets(narrow_pass, width, kind):
+    "At 768 and 390 px nothing sticks out of the page (headings wrap, equations and tables scroll in their own box) and figure text stays >= 9 px."
+    assert not narrow_pass[width][kind], '\n'.join(narrow_pass[width][kind])
+
+@needs_chromium
+@pytest.mark.parametrize('width', NARROW_WIDTHS)
+def test_navigation_and_contents_open_on_phones_and_tablets(site, server, browser, width):
+    "The ☰ and contents buttons open their dialogs and a link in each can be followed, on a lesson and on the front page."
+    ctx, log = browser
+    bad = []
+    for page in ('index', _victim(site)):
+        pg = _open(ctx, log, f'{server}/{page}.html', width=width)
+        bad += navigation_problems(pg, page)
+        pg.close()
+    assert not bad, '\n'.join(bad)
+
+@needs_chromium
+@pytest.mark.parametrize('width', NARROW_WIDTHS)
+def test_the_navigation_check_fails_without_the_sites_script(site, browser, tmp_path, width):
+    "Without tools/docs/ch6.js (the theme alone binds only its hidden buttons) the check sees the buttons do nothing."
+    ctx, _ = browser
+    page = _victim(site)
+    edit = lambda h: re.sub(r'<script[^>]*src="[^"]*_static/ch6\.js[^"]*"[^>]*></script>', '', h)
+    assert edit(_page_html(page)) != _page_html(page)
+    with _Serve(_broken_copy(page, edit, tmp_path)) as url:
+        pg = _open(ctx, {'console': []}, f'{url}/{page}.html', width=width)
+        found = navigation_problems(pg, page)
+        pg.close()
+    assert any('opens nothing' in m for m in found), found
 
 # --- each check fails on its fault ------------------------------------------------------------------------------
 
@@ -314,6 +367,12 @@ STATIC_FAULTS = {   # fault name: (kind the checks must report, HTML injected in
     'no alt text': ('image alt', '<img src="_images/plot.png">'),
     "fastai's name to a course page": ('library name link', "<p>fastai’s <a class=\"reference internal\" href=\"multilabel.html#accuracy_multi\">"
                                        '<code class="docutils literal notranslate"><span class="pre">accuracy_multi</span></code></a></p>'),
+    'progress text': ('progress text', '<div class="cell_output"><pre>epoch     train_loss\n\nEpoch 1/3 : |██████----------| 16.67% [1/6 00:00&lt;00:01]</pre></div>'),
+    'carriage return': ('progress text', '<div class="cell_output"><pre>Epoch 1/3 : 0/6\rEpoch 1/3 : 1/6</pre></div>'),
+    'tqdm bar': ('progress text', '<div class="cell_output"><pre> 40%|####      | 2/5 [00:01&lt;00:01]</pre></div>'),
+    'alt text \\n': ('image alt', '<img alt="\\n" src="_images/plot.png">'),
+    'link to an empty index': ('index link', '<p><a href="genindex.html">Index</a></p>'),
+    'index in the head': ('index link', '<link rel="index" title="Index" href="genindex.html" />'),
     'progress bar': ('progress bar', '<div class="cell_output"><div><progress max="4" value="1"></progress> 25.00% [1/4 00:00&lt;00:00]</div></div>'),
     "PyTorch's name to a course page": ('library name link', "<p>PyTorch's <a href=\"data.html#get_ctr\"><code>where</code></a></p>"),
 }
@@ -334,29 +393,37 @@ def _broken_copy(page, edit, tmp_path, drop=()):
     (d/f'{page}.html').write_text(edit(_page_html(page)), encoding='utf-8')
     return d
 
-LONG_LINE = 'total = ' + ' + '.join(f'loss_{i}' for i in range(60))
-BROWSER_FAULTS = {   # fault name: (kind reported, page edit, files missing from the copy)
-    'code scrolls sideways': ('overflow', lambda h: _inject(h, '<style>main pre{white-space:pre !important}</style>'
-                              f'<div class="highlight-python"><div class="highlight"><pre>{LONG_LINE}</pre></div></div>'), ()),
+LONG_NAME = 'binary_cross_entropy_' + '_'.join(['naive'] * 12)
+WIDE_FIGURE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='{w}' height='40'/%3E"
+BROWSER_FAULTS = {   # fault name: (kind reported, page edit, files missing from the copy, width)
     'wide table': ('overflow', lambda h: _inject(h, '<table><tr><td style="white-space:nowrap">' + 'wide ' * 300 + '</td></tr></table>'), ()),
+    'paragraph sticks out': ('overflow', lambda h: _inject(h, '<p style="white-space:nowrap">' + 'wide ' * 300 + '</p>'), ()),
+    'heading cut off on a phone': ('overflow', lambda h: _inject(h, f'<h3 style="overflow-wrap:normal"><code style="white-space:nowrap">'
+                                   f'{LONG_NAME}</code></h3>'), (), 390),
+    'equation sticks out on a phone': ('overflow', lambda h: _inject(h, '<mjx-container display="true" style="display:block; overflow:visible">'
+                                       '<span style="display:inline-block; width:600px">x</span></mjx-container>'), (), 390),
+    'page scrolls sideways on a tablet': ('overflow', lambda h: _inject(h, '<div style="width:900px; height:10px"></div>'), (), 768),
+    'code wraps its lines': ('wrapped code', lambda h: _inject(h, '<style>main pre{white-space:pre-wrap !important}</style>'), ()),
     'no copy button': ('copy button', lambda h: re.sub(r'<script[^>]*(copybutton)[^>]*></script>', '', h), ()),
     'favicon 404': ('favicon', lambda h: re.sub(r'(<link[^>]*rel="icon"[^>]*href=")[^"]*', r'\1_static/no-such-favicon.svg', h),
                     ('favicon.ico',)),
-    'figure shrunk to 58%': ('figure scale', lambda h: _inject(h, '<img alt="a wide plot" style="width:690px" src="data:image/svg+xml,'
-                             "%3Csvg xmlns='http://www.w3.org/2000/svg' width='1190' height='40'/%3E\">"), ()),
-    'declared width shrunk': ('figure scale', lambda h: _inject(h, '<img alt="a wide plot" width="1190" style="width:690px" '
-                              "src=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='2380' height='80'/%3E\">"), ()),
+    'figure text at 7 px': ('figure text', lambda h: _inject(h, '<img alt="a wide plot" class="ch6-text-9-7" style="width:500px; min-width:0" '
+                            f'src="{WIDE_FIGURE.format(w=700)}">'), ()),
+    'declared width shrunk': ('figure text', lambda h: _inject(h, '<img alt="a wide plot" width="1190" style="width:690px; min-width:0" '
+                              f'src="{WIDE_FIGURE.format(w=2380)}">'), ()),
+    'figure shrunk on a phone': ('figure text', lambda h: _inject(h, '<style>main img{min-width:0 !important}</style>'), (), 390),
     'resource 404': ('404', lambda h: _inject(h, '<img src="_static/no-such-picture.png" alt="gone">'), ()),
 }
 
 @needs_chromium
 @pytest.mark.parametrize('fault', list(BROWSER_FAULTS))
 def test_each_browser_check_fails_on_its_fault(site, browser, tmp_path, fault):
-    kind, edit, drop = BROWSER_FAULTS[fault]
+    kind, edit, drop, *width = BROWSER_FAULTS[fault]
     ctx, _ = browser
-    page = _victim(site)
+    page = 'regression' if kind == 'figure text' and 'regression' in site['pages'] else _victim(site)    # a page with figures
     with _Serve(_broken_copy(page, edit, tmp_path, drop)) as url:
-        pg = _open(ctx, {'console': []}, f'{url}/{page}.html')
+        pg = _open(ctx, {'console': []}, f'{url}/{page}.html', width=width[0] if width else None)
+        _typeset(pg)
         found = [m for k, m in browser_problems(pg, page) if k == kind] + (pg.bad if kind == '404' else [])
         pg.close()
     assert found, f"the {kind!r} check missed the fault {fault!r}"
@@ -372,6 +439,8 @@ def test_pages_have_description_and_opengraph_meta(site):
     assert not bad, '\n'.join(bad)
 
 def test_each_lesson_links_colab_its_notebook_and_source(site):
+    from colab_cells import course_requirement, settings
+    need = course_requirement(settings(), 'lessons')
     bad = []
     for nb in site['nbs']:
         page = _page_of(site, nb)
@@ -381,7 +450,34 @@ def test_each_lesson_links_colab_its_notebook_and_source(site):
         if f'href="notebooks/{nb}" download' not in html or not (DOCS/'notebooks'/nb).exists(): bad.append(f'{page}: no notebook download')
         if not re.search(rf'href="https://github\.com/[^"]+/blob/[^"]+/{re.escape(nb)}"', html): bad.append(f'{page}: no source link')
         if 'FASTAI_CH6_DATA=synthetic' not in html: bad.append(f'{page}: no note on running offline')
+        if f'pip install &quot;{need}&quot;' not in html and f'pip install "{need}"' not in html:
+            bad.append(f'{page}: no note that a downloaded notebook needs `pip install "{need}"` first')
     assert not bad, '\n'.join(bad)
+
+def repo_link_problems(html, page, git_url):
+    "Links to the course's repository, on GitHub or through Colab, that are not built from settings.ini's git_url."
+    owner_repo = git_url.rstrip('/').split('github.com/')[-1]
+    out = []
+    for href in re.findall(r'href="([^"]+)"', html):
+        m = re.match(r'https://(?:colab\.research\.google\.com/github|github\.com)/([^/"]+)/([^/#?"]+)', href)
+        if m and m.group(2) == owner_repo.split('/')[-1] and f'{m.group(1)}/{m.group(2)}' != owner_repo:
+            out.append(f'{page}: {href} is not in the repository settings.ini names ({git_url})')
+    return out
+
+def test_repository_links_are_built_from_settings(site):
+    "Every Colab, source, GitHub and issue link leads to settings.ini's repository; each page has the GitHub and issue buttons."
+    from nbdev.config import get_config
+    git_url = get_config(path=ROOT).git_url.rstrip('/')
+    bad = []
+    for page in site['pages']:
+        html = _page_html(page)
+        bad += repo_link_problems(html, page, git_url)
+        if f'href="{git_url}"' not in html: bad.append(f'{page}: no link to the repository ({git_url})')
+        if f'href="{git_url}/issues' not in html: bad.append(f'{page}: no link to open an issue ({git_url}/issues)')
+    assert not bad, '\n'.join(bad)
+    moved = _page_html(_victim(site)).replace(git_url.split('github.com/')[-1].split('/')[0] + '/', 'someone-else/')
+    assert repo_link_problems(moved, 'moved', git_url), "the check misses links to another owner's copy"
+
 
 def test_each_functions_docs_link_the_notebook_that_teaches_it(site):
     "Every show_doc's `source` link (the generated module) has a `notebook` link beside it, to the lesson's notebook."
@@ -408,3 +504,96 @@ def test_the_showdoc_check_sees_a_top_level_show_doc():
             'target="_blank" style="float:right">source</a></p>\n<div class="highlight-python notranslate">'
             '<div class="highlight"><pre><span></span><span class="k">class</span>')
     assert SHOWDOC_H2.findall(html) == ['DataFormatError']
+
+THEME = ('sphinx-book-theme', 'pydata-sphinx-theme')
+
+def theme_pin_problems(constraints):
+    "Problems with the pins of the site's theme in the text of constraints.txt: each pinned exactly, to the installed version."
+    import importlib.metadata as md
+    out = []
+    for name in THEME:
+        m = re.search(rf'^{re.escape(name)}\s*==\s*([\w.]+)\s*$', constraints, re.M | re.I)
+        if not m: out.append(f'constraints.txt does not pin {name} (`{name}==VERSION`)'); continue
+        try: have = md.version(name)
+        except md.PackageNotFoundError: continue
+        if have != m.group(1): out.append(f'constraints.txt pins {name}=={m.group(1)}, {have} is installed')
+    return out
+
+def test_the_sites_theme_is_pinned():
+    "The navigation fix in tools/docs/ch6.js is made for one version of the theme: constraints.txt pins it."
+    assert not theme_pin_problems((ROOT/'constraints.txt').read_text()), theme_pin_problems((ROOT/'constraints.txt').read_text())
+    text = (ROOT/'constraints.txt').read_text()
+    assert len(theme_pin_problems(re.sub(r'(?m)^(sphinx-book-theme|pydata-sphinx-theme)==.*$', r'\1', text))) == 2
+    assert len(theme_pin_problems(re.sub(r'(?m)^(sphinx-book-theme)==.*$', r'\1==0.0.1', text))) == 1
+
+def tab_title_problems(title, site_title):
+    "A browser tab that says nothing but the site's name, twice: 'fastai_ch6 — fastai_ch6'."
+    parts = [t.strip() for t in re.split(r'\s+[—|-]\s+', title)]
+    return [f'the tab reads {title!r}'] if len(parts) < 2 or len(set(parts)) < len(parts) or parts == [site_title] else []
+
+def test_front_page_starts_the_reader(site):
+    """The front page of a course: what you will learn, with a picture of each task; clone, install and open JupyterLab;
+    the lessons; then the two commands. Benchmarks and maintainers' notes are on a page of their own."""
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup(_page_html('index'), 'html.parser')
+    main = soup.select_one('main article')
+    heads = [h.get_text().replace('#', '').strip() for h in main.select('h2')]
+    want = ['What you will learn', 'Start', 'What is in the course', 'Two commands']
+    assert [h for h in heads if h in want] == want, f"the front page's sections: {heads}"
+    sec = lambda title: main.select_one(f'section#{re.sub(r"[^a-z]+", "-", title.lower()).strip("-")}')
+    assert len([i for i in sec('What you will learn').select('img') if i.get('alt')]) >= 2, "no picture of each task"
+    start = sec('Start').get_text()
+    for step in ('git clone https://', 'pip install', 'jupyter lab'): assert step in start, f"Start lacks {step!r}"
+    lessons = {a['href'].split('#')[0] for a in sec('What is in the course').select('a[href]')}
+    missing = [p for p in site['pages'] if p not in ('index', 'maintainers') and f'{p}.html' not in lessons]
+    assert not missing, f"lessons missing from the front page's table: {missing}"
+    text = main.get_text()
+    for gone in ('AVX512', 'For maintainers\n', 'bench/'):
+        assert gone not in text, f"the front page still has {gone!r}: it belongs on the maintainers' page"
+    assert 'maintainers' in site['pages'] and 'AVX512' in _page_html('maintainers')
+    title = soup.title.get_text()
+    assert not tab_title_problems(title, site['pages']['index']), tab_title_problems(title, site['pages']['index'])
+    assert tab_title_problems('fastai_ch6 — fastai_ch6', 'fastai_ch6')          # the check can fail
+
+@pytest.fixture(scope='session')
+def lookup():
+    from quarto_to_myst import doc_lookup
+    return doc_lookup()
+
+def test_the_doc_link_lookup_knows_fastai_and_pytorch(lookup):
+    "nbdev's lookup, as the build uses it: fastai and fastcore by short names, PyTorch (nbdev-pytorch, in the dev extra) by alias."
+    for name, host in [('DataBlock', 'docs.fast.ai'), ('Learner.lr_find', 'docs.fast.ai'), ('test_eq', 'fastcore.fast.ai'),
+                       ('nn.BCEWithLogitsLoss', 'pytorch.org'), ('F.binary_cross_entropy_with_logits', 'pytorch.org'),
+                       ('torch.where', 'pytorch.org'), ('np.genfromtxt', 'numpy.org'), ('pd.read_csv', 'pandas.pydata.org'),
+                       ('pathlib.Path', 'docs.python.org')]:
+        assert host in (lookup.doc(name) or ''), f"nbdev's lookup does not know {name} ({lookup.doc(name)}): is the dev extra installed?"
+
+def test_documented_names_and_lessons_are_links(site, lookup):
+    """Every backticked name nbdev's lookup knows (fastai, fastcore, PyTorch, NumPy, pandas, the standard library) is a link to
+    its documentation, and every "lesson N" is a link to that lesson, in every page's prose."""
+    from nbdev.config import get_config
+    cfg = get_config(path=ROOT); own = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
+    bad = [m for page in sorted(site['pages']) for m in unlinked_problems(_page_html(page), page, lookup, own)]
+    assert not bad, '\n'.join(bad)
+    html = ''.join(_page_html(p) for p in site['pages'])
+    assert html.count('href="https://docs.fast.ai/') > 50 and html.count('href="https://pytorch.org/') > 5
+    page = _victim(site)
+    fault = _inject(_page_html(page), '<p>Build it with <code class="docutils literal notranslate"><span class="pre">DataBlock</span></code>, '
+                    'train it with <code class="docutils literal notranslate"><span class="pre">nn.BCEWithLogitsLoss</span></code>, as lesson 06 does.</p>')
+    found = unlinked_problems(fault, page, lookup, own)
+    assert len(found) == 3, f"the check missed an unlinked name or lesson: {found}"
+
+@needs_chromium
+def test_the_sidebar_numbers_the_lessons(site, server, browser):
+    ctx, log = browser
+    pg = _open(ctx, log, server + '/index.html')
+    items = pg.evaluate("() => [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]"
+                        ".map(a => [a.getAttribute('href'), a.innerText.trim()])")
+    pg.close()
+    bad = []
+    for nb in site['nbs']:
+        m = re.match(r'^(\d+)_', nb)
+        if not m: continue
+        texts = [t for h, t in items if h.split('#')[0] == f'{_page_of(site, nb)}.html']
+        if not texts or not texts[0].startswith(f'{m.group(1)} · '): bad.append(f'{nb}: sidebar entry {texts}')
+    assert not bad, '\n'.join(bad)

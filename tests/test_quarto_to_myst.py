@@ -223,3 +223,21 @@ def test_the_projects_own_sidebar_is_read():
     groups = sidebar_entries(yaml.safe_load((ROOT/'nbs'/'sidebar.yml').read_text()))
     names = [n for _, ns in groups for n in ns]
     assert names[0] == 'index.ipynb' and all((ROOT/'nbs'/n).exists() for n in names)
+
+def test_link_names_links_what_nbdevs_lookup_knows_in_prose_only():
+    from quarto_to_myst import link_names, doc_lookup
+    L = doc_lookup()
+    text = ("Use `DataBlock`, `nn.BCEWithLogitsLoss` and `torch.where()`, not `learn.validate()`; [`get_ctr`](data.ipynb#get_ctr).\n"
+            "## `DataBlock`\n```python\n`DataBlock`\n```")
+    out = link_names(text, L)
+    assert '[`DataBlock`](https://docs.fast.ai/data.block.html#datablock)' in out
+    assert '[`nn.BCEWithLogitsLoss`](https://pytorch.org/' in out and '[`torch.where()`](https://pytorch.org/' in out
+    assert '`learn.validate()`;' in out and '[`get_ctr`](data.ipynb#get_ctr)' in out and '[[' not in out
+    assert out.endswith("## `DataBlock`\n```python\n`DataBlock`\n```")          # headings and code stay as they are
+
+def test_link_lessons_links_every_lesson_mention():
+    from quarto_to_myst import link_lessons
+    pages = {'03_multilabel.ipynb': 'multilabel', '05_regression.ipynb': 'regression', '06_train.ipynb': 'train'}
+    out = link_lessons("See lesson 06, lessons 03 and 05, [lesson 05](05_regression.ipynb), `lesson 3` and lesson 42.\n## Lesson 3", pages)
+    assert out == ("See [lesson 06](06_train.ipynb), [lessons 03](03_multilabel.ipynb) and [05](05_regression.ipynb), "
+                   "[lesson 05](05_regression.ipynb), `lesson 3` and lesson 42.\n## Lesson 3")

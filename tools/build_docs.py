@@ -15,14 +15,15 @@
 
 Usage: python tools/build_docs.py [--skip-proc] [--workers N]
 """
-import argparse, json, os, re, shutil, subprocess, sys, time
+import argparse, html, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
-from quarto_to_myst import adapt_notebook, anchors_of, page_name, sidebar_entries, src, md_cell
+from colab_cells import course_requirement
+from quarto_to_myst import adapt_notebook, anchors_of, doc_lookup, function_sources, page_name, sidebar_entries, src, md_cell
 
 SRC, STATIC, DOCTREES = ROOT/'build'/'docs_src', ROOT/'build'/'docs_static', ROOT/'build'/'docs_doctrees'
 EXTRA = ROOT/'build'/'docs_extra'          # copied as they are to the site's root: notebooks/, favicon.ico
@@ -139,7 +140,9 @@ def lesson_links(nb_name, cfg):
     return (f'<p class="ch6-lesson-links"><a href="{colab}" target="_blank" rel="noopener">Open in Colab</a> · '
             f'<a href="notebooks/{nb_name}" download>Download notebook</a> · '
             f'<a href="{source}" target="_blank" rel="noopener">Source</a></p>\n\n'
-            f'<p class="ch6-offline-note">Offline, the notebook runs on the course\'s stand-in datasets: '
+            f'<p class="ch6-offline-note">In Colab the notebook\'s first cell installs the course. A notebook downloaded on '
+            f'its own needs it first: <code>pip install "{html.escape(course_requirement(cfg, "lessons"))}"</code>. '
+            f'Offline, the notebook runs on the course\'s stand-in datasets: '
             f'<code>FASTAI_CH6_DATA=synthetic jupyter lab</code>.</p>\n')
 
 def link_notebook_from_docs(nb, nb_name, cfg):
@@ -174,12 +177,15 @@ def stage(proc, nbs_path, cfg):
     if dup: raise BuildError(f"two notebooks would publish to the same page: {dup}")
     site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/')
     anchors = page_anchors(proc, pages)
+    # the course's functions, for the font sizes of the figures they draw (their cells are gone from _proc)
+    helpers = function_sources(f.read_text(encoding='utf-8') for f in sorted((ROOT/cfg.lib_path.name).glob('*.py')))
+    lookup = doc_lookup()
     (EXTRA/'notebooks').mkdir()
     for n in order:
-        fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors)
+        fm, nb = adapt_notebook(json.loads((proc/n).read_text(encoding='utf-8')), pages, site_url, object_info, anchors, helpers, lookup)
         nb['metadata']['ch6_page'] = {k: fm[k] for k in ('title', 'description') if fm.get(k)}
         link_notebook_from_docs(nb, n, cfg)
-        if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages)), 'id': 'toctree'})
+        if n == 'index.ipynb': nb['cells'].append({**md_cell(_toctrees(groups, pages, fms)), 'id': 'toctree'})
         else:
             at = 1 if nb['cells'] and nb['cells'][0]['source'].startswith('# ') else 0
             nb['cells'].insert(at, {**md_cell(lesson_links(n, cfg)), 'id': 'lesson-links'})
@@ -204,11 +210,18 @@ def _frontmatter(f):
     from quarto_to_myst import pop_frontmatter
     return pop_frontmatter(json.loads(f.read_text(encoding='utf-8')))
 
-def _toctrees(groups, pages):
-    "Hidden toctrees on the front page: the sidebar, in reading order (the front page itself is the root)."
+def sidebar_title(nb_name, fm):
+    "A lesson's entry in the sidebar: its number and title, `05 · Image regression: where is the head?` (plain text)."
+    title = re.sub(r'`([^`]*)`', r'\1', (fm or {}).get('title') or '')
+    m = re.match(r'^(\d+)[a-z]?_', nb_name)
+    return f'{m.group(1)} · {title}' if m and title else title
+
+def _toctrees(groups, pages, fms=None):
+    "Hidden toctrees on the front page: the sidebar, in reading order, lessons numbered (the front page itself is the root)."
     out = []
     for caption, names in groups:
-        entries = [pages[n] for n in names if pages[n] != 'index']
+        entries = [(f'{t} <{pages[n]}>' if (t := sidebar_title(n, (fms or {}).get(n))) else pages[n])
+                   for n in names if pages[n] != 'index']
         if not entries: continue
         opts = ':hidden:\n' + (f':caption: {caption}\n' if caption else '')
         out.append('```{toctree}\n' + opts + '\n' + '\n'.join(entries) + '\n```')

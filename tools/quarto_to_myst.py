@@ -188,9 +188,71 @@ def fastai_doc_url(name):
                   if k.endswith('.' + name) and page)
     return f"{host}/{base + '/' if base else ''}{hits[0][1]}" if hits else None
 
-def adapt_markdown(text, pages, site_url, anchors=None):
-    "One markdown cell's text, adapted (see the module docstring)."
+# ---------------------------------------------------------------------------------------------
+# Names and lessons as links
+
+# What nbdev's doc-link lookup (nbdev.doclinks.NbdevLookup) links by their short names: the course's own, then fastai's
+# and fastcore's (their `_modidx.py`); PyTorch, NumPy, pandas and the standard library by their full names
+# (`torch.where`), from the nbdev-pytorch, nbdev-numpy, nbdev-pandas and nbdev-stdlib packages, and through the
+# aliases the lessons use (`nn.BCELoss`, `F.binary_cross_entropy`, `np.genfromtxt`, `pd.read_csv`).
+DOC_LIBS = ('fastai_ch6', 'fastai', 'fastcore')
+DOC_ALIASES = {'nn': 'torch.nn', 'F': 'torch.nn.functional', 'np': 'numpy', 'pd': 'pandas'}
+
+def doc_lookup(libs=DOC_LIBS, aliases=None):
+    "nbdev's lookup of documented names, with `libs` known by their short names and `aliases` ({alias: module name})."
+    from types import ModuleType
+    from nbdev.doclinks import NbdevLookup
+    return NbdevLookup(strip_libs=tuple(libs), ns={k: ModuleType(v) for k, v in (aliases or DOC_ALIASES).items()})
+
+_NAME_SPAN = re.compile(r'(?<![\[\w`])`([A-Za-z_][\w.]*?)(\(\))?`(?![\]`])')
+
+def link_names(text, lookup):
+    """Backticked names that `lookup` (doc_lookup) knows, as links to their documentation, as nbdev links them, in prose
+    only: not in code blocks, headings or the text of a link."""
+    out, in_code = [], None
+    for line in text.split('\n'):
+        m = _CODE_FENCE.match(line)
+        if m:
+            if in_code is None: in_code = m.group(1)
+            elif line.strip().startswith(in_code): in_code = None
+        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+        def one(m):
+            if line[:m.start()].count('[') > line[:m.start()].count(']'): return m.group(0)     # inside a link's text
+            url = lookup.doc(m.group(1))
+            return f'[{m.group(0)}]({url})' if url else m.group(0)
+        out.append(_NAME_SPAN.sub(one, line))
+    return '\n'.join(out)
+
+_LESSON = re.compile(r'(?<![\[\w/])\b([Ll]essons?)\s+(\d{1,2})\b((?:(?:,\s*|,?\s+and\s+|\s+or\s+|\s*[-–]\s*)\d{1,2}\b)*)')
+
+def link_lessons(text, pages):
+    """Every "lesson N" (and "lessons N and M") in prose as a link to that lesson's page: `pages` maps notebook file names
+    (`06_train.ipynb`) to page names. Not in code, headings, or the text of a link; numbers with no lesson stay text."""
+    by_num = {int(m.group(1)): n for n in pages if (m := re.match(r'^(\d+)_', n))}
+    def target(num): return by_num.get(int(num))          # the notebook: rewrite_links makes it the page
+    out, in_code = [], None
+    for line in text.split('\n'):
+        m = _CODE_FENCE.match(line)
+        if m:
+            if in_code is None: in_code = m.group(1)
+            elif line.strip().startswith(in_code): in_code = None
+        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+        spans = [(c.start(), c.end()) for c in re.finditer(r'`[^`]*`', line)]
+        def one(m):
+            before = line[:m.start()]
+            if before.count('[') > before.count(']') or any(a <= m.start() < b for a, b in spans): return m.group(0)
+            first = f'[{m.group(1)} {m.group(2)}]({target(m.group(2))})' if target(m.group(2)) else f'{m.group(1)} {m.group(2)}'
+            rest = re.sub(r'\d{1,2}', lambda n: f'[{n.group(0)}]({target(n.group(0))})' if target(n.group(0)) else n.group(0),
+                          m.group(3) or '')
+            return first + rest
+        out.append(_LESSON.sub(one, line))
+    return '\n'.join(out)
+
+def adapt_markdown(text, pages, site_url, anchors=None, lookup=None):
+    "One markdown cell's text, adapted (see the module docstring); `lookup` (doc_lookup()) links documented names."
     text = convert_callouts(text)
+    if lookup is not None: text = link_names(text, lookup)
+    text = link_lessons(text, pages)
     text = rewrite_links(text, pages, site_url, anchors)
     text = convert_link_attrs(text)
     return convert_heading_ids(text)
@@ -416,7 +478,8 @@ def renumber_headings(cells):
         if new: c['source'] = ''.join(new) + text[last:]
     return cells
 
-_TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?(['"])(.+?)\1""")
+# a title given as one string literal (not `'\\n'.join(...)`, nor an f-string's pieces)
+_TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?(['"])(.+?)\1\s*[,)]""")
 
 def _plain(md):
     "Markdown as one line of plain text: links, code marks, emphasis and math markers removed."
@@ -430,7 +493,8 @@ def _plain(md):
 def image_alt(cells, i):
     """Alt text for the images output by code cell `i`: the figure's own title in the code (a literal `title=`,
     `set_title`, `suptitle`), else the nearest heading above with the first sentence of the text just before the cell."""
-    if (m := _TITLE.search(src(cells[i]))) and '{' not in m.group(2): return _plain(m.group(2))[:150]   # not an f-string's
+    if (m := _TITLE.search(src(cells[i]))) and '{' not in m.group(2) and (t := _plain(re.sub(r'\\[ntr]', ' ', m.group(2)))):
+        return t[:150]
     heading = sentence = ''
     for c in reversed(cells[:i]):
         if c['cell_type'] != 'markdown' or c.get('metadata', {}).get('ch6_show_doc'): continue   # a function's docs say nothing of the figure
@@ -442,28 +506,59 @@ def image_alt(cells, i):
     alt = f'{heading}: {sentence}' if heading and sentence else heading or sentence or 'figure'
     return alt if len(alt) <= 150 else alt[:147].rsplit(' ', 1)[0] + '…'
 
-def add_image_alts(cells):
-    "Give every code cell with an image output its alt text (MyST-NB's cell metadata `mystnb.image.alt`)."
+# Font sizes a figure's code asks for (matplotlib points), and the resolution it is drawn at (dots per inch).
+_FONTSIZE = re.compile(r'\b(?:fontsize|labelsize|titlesize)\s*=\s*(\d+(?:\.\d+)?)\b')
+_DPI = re.compile(r'\bdpi\s*=\s*(\d+)\b')
+MPL_DPI, MPL_FONT_PT = 100, 10          # matplotlib's defaults, which the inline backend keeps
+
+def _called_sizes(code, helpers):
+    "The font sizes (pt) and dpis of `code` and of the helpers ({name: code}) it calls, one level deep."
+    parts = [code] + [body for name, body in helpers.items() if re.search(rf'\b{re.escape(name)}\s*\(', code)]
+    return ([float(x) for t in parts for x in _FONTSIZE.findall(t)], [float(x) for t in parts for x in _DPI.findall(t)])
+
+def figure_text_px(code, helpers=None):
+    """The smallest text of the figure `code` draws, in pixels at the figure's own size: the smallest font size the
+    code (or a function it calls, from `helpers`: {name: source}) asks for, else matplotlib's 10 pt, at its dpi."""
+    sizes, dpis = _called_sizes(code, helpers or {})
+    return round(min(sizes + [MPL_FONT_PT]) * (min(dpis) if dpis else MPL_DPI) / 72, 1)
+
+def function_sources(codes):
+    "{function name: its source} for the functions defined at the top level of the Python sources `codes`."
+    out = {}
+    for code in codes:
+        try: tree = ast.parse(code)
+        except SyntaxError: continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)): out[node.name] = ast.get_source_segment(code, node) or ''
+    return out
+
+def add_image_alts(cells, helpers=None):
+    """Give every code cell with an image output its alt text (MyST-NB's cell metadata `mystnb.image.alt`) and the
+    class `ch6-text-N`, N the pixel size of its smallest text (figure_text_px), which the site keeps readable."""
+    helpers = {**function_sources(src(c) for c in cells if c['cell_type'] == 'code'), **(helpers or {})}
     for i, c in enumerate(cells):
         if c['cell_type'] == 'code' and any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {})):
             meta = c.setdefault('metadata', {}).setdefault('mystnb', {}).setdefault('image', {})
             meta.setdefault('alt', image_alt(cells, i))
+            meta.setdefault('classes', f"ch6-text-{figure_text_px(src(c), helpers):g}")
     return cells
 
-def adapt_notebook(nb, pages, site_url='', info=None, anchors=None):
+def adapt_notebook(nb, pages, site_url='', info=None, anchors=None, helpers=None, lookup=None):
     """Return (front matter, adapted notebook) for a notebook from `_proc/`. `info(name)` may describe a documented
-    object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents."""
+    object (a class and its bases); `anchors` ({page: anchors}) unlinks nbdev's links to names no page documents;
+    `helpers` ({name: source}) are functions the notebook's figures may call, for their font sizes; `lookup`
+    (doc_lookup()) links the names it documents."""
     nb = json.loads(json.dumps(nb))
     fm = pop_frontmatter(nb)
-    cells = title_cells(fm)
+    cells = [{**c, 'source': adapt_markdown(src(c), pages, site_url, anchors, lookup)} for c in title_cells(fm)]
     for c in nb.get('cells', []):
-        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url, anchors)})
+        if c['cell_type'] == 'markdown': cells.append({**c, 'source': adapt_markdown(src(c), pages, site_url, anchors, lookup)})
         elif c['cell_type'] == 'code':   # a show_doc (`output: asis`) comes back as markdown, adapted like any other
-            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url, anchors)} if o['cell_type'] == 'markdown' else o
-                      for o in adapt_code_cell(c, info)]
+            cells += [{**o, 'source': adapt_markdown(o['source'], pages, site_url, anchors, lookup)} if o['cell_type'] == 'markdown'
+                      else o for o in adapt_code_cell(c, info)]
         # raw cells are for other output formats; Quarto's HTML output leaves them out
     renumber_headings(cells)
-    add_image_alts(cells)
+    add_image_alts(cells, helpers)
     meta = {k: v for k, v in nb.get('metadata', {}).items() if k not in ('widgets', 'jupytext')}
     nb['metadata'] = {**meta, **KERNEL_META}
     nb['cells'] = cells

@@ -36,3 +36,38 @@ if (location.protocol === 'file:') {
     });
   };
 }
+
+/* Phones and tablets: the ☰ (site navigation) and contents buttons. The theme (pydata-sphinx-theme, with
+   sphinx-book-theme) binds its handlers to the FIRST `.primary-toggle` / `.secondary-toggle` of the page only, which is
+   the navbar's, hidden by the book theme; the buttons a reader sees are the article header's, and did nothing. A click
+   on one of those that no theme handler took (those stop the event) is passed on to the button the theme listens to:
+   on a narrow screen it opens the sidebar's dialog, on a wide one it shows or hides the sidebar. */
+document.addEventListener('click', event => {
+  const btn = event.target.closest && event.target.closest('.primary-toggle, .secondary-toggle');
+  if (!btn) return;
+  const kind = btn.classList.contains('primary-toggle') ? '.primary-toggle' : '.secondary-toggle';
+  const bound = document.querySelector(kind);
+  if (!bound || bound === btn) return;
+  event.preventDefault();
+  bound.click();
+});
+
+/* Figures keep their text readable at every width: a figure shown narrower than its own size shrinks its text with
+   it. Each output figure gets the smallest width at which its smallest text (class `ch6-text-N-D`: N.D px at its own size,
+   from tools/quarto_to_myst.py; matplotlib's 10 pt at 100 dpi otherwise) is still CH6_MIN_TEXT_PX; a figure wider than
+   the column then scrolls sideways inside its output (tools/docs/ch6.css), as a wide table does. */
+const CH6_MIN_TEXT_PX = 9, CH6_DEFAULT_TEXT_PX = 10 * 100 / 72;
+function ch6FigureWidths() {
+  document.querySelectorAll('main article div.cell_output img').forEach(img => {
+    const set = () => {
+      const own = parseFloat(img.getAttribute('width')) || img.naturalWidth;
+      if (!own) return;
+      const cls = [...img.classList].find(c => /^ch6-text-[0-9]+(-[0-9]+)?$/.test(c));     // 9.7 px: ch6-text-9-7
+      const text = cls ? parseFloat(cls.slice(9).replace('-', '.')) : CH6_DEFAULT_TEXT_PX;
+      img.style.minWidth = `${Math.ceil(own * Math.min(1, CH6_MIN_TEXT_PX / text))}px`;
+    };
+    if (img.complete) set(); else img.addEventListener('load', set, {once: true});
+  });
+}
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ch6FigureWidths);
+else ch6FigureWidths();

@@ -3,6 +3,7 @@
 - Description, OpenGraph and Twitter-card meta tags on every page, as Quarto writes them when `_quarto.yml` sets
   `open-graph: true` and `twitter-card: true`: the page's own title and description (from the notebook's front
   matter, kept by tools/build_docs.py in the notebook's `ch6_page` metadata), else the site's (settings.ini).
+- The front page's browser tab names the course, not the site's title twice.
 - A copy button on every code block: sphinx-copybutton where it is installed, else ch6-copybutton.js (same class).
 - `_static/ch6-pagetext.js`: each page's text without the theme's chrome or TeX, by section, for search snippets
   when the site is opened from `file://`, where the browser refuses the `fetch` Sphinx's search uses (tools/docs/ch6.js).
@@ -73,7 +74,18 @@ def write_page_texts(app, exc):
     js = 'window.CH6_PAGE_TEXT = ' + json.dumps(page_texts(app.outdir), ensure_ascii=False) + ';\n'
     (Path(app.outdir)/'_static'/'ch6-pagetext.js').write_text(js, encoding='utf-8')
 
+def front_page_title(app, pagename, templatename, context, doctree):
+    """The front page's browser tab: "Chapter 6 of ... as an executable nbdev course — fastai_ch6" (the site's description
+    up to its colon), not "fastai_ch6 — fastai_ch6": the page's heading is the site's title."""
+    if pagename != app.config.root_doc: return
+    site = app.config.html_title or app.config.project
+    title = html.unescape(context.get('title') or '')
+    if title.strip() != site.strip(): return
+    what = (app.config.ch6_description or '').split(':')[0].strip().rstrip('.')
+    if what: context['title'] = html.escape(what)          # the theme adds " — fastai_ch6"
+
 def setup(app):
+    app.connect('html-page-context', front_page_title)
     app.connect('build-finished', write_page_texts)
     app.add_config_value('ch6_description', '', 'html')
     app.add_config_value('ch6_open_graph', True, 'html')

@@ -55,6 +55,10 @@ html_favicon = str(HERE/'favicon.svg')
 html_css_files = ['styles.css', 'ch6.css']
 html_js_files = ['ch6.js']
 html_copy_source = False
+# No general index: the course's pages define no Sphinx domain objects, so genindex.html would be an empty page that
+# every page's header links to.
+html_use_index = False
+html_domain_indices = False
 html_show_sourcelink = False
 html_theme_options = {
     'repository_url': cfg.git_url,
