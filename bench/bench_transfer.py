@@ -5,25 +5,28 @@ training and validation rows of train.csv, 64 px; `--n-items N` instead takes N 
 half, as the first benches did), for each seed: `vision_learner(dls, course_resnet)` + `fine_tune(epochs-1)` (one frozen epoch, then
 `epochs-1` unfrozen: `epochs` in all), against `vision_learner(dls, course_resnet, pretrained=False)` +
 `fit_one_cycle(epochs)`; and, to see what the pretrained features alone are worth, the pretrained body kept frozen
-with only the head trained (`fit_one_cycle(epochs)`). All see the same data, epochs and batches per epoch.
+with only the head trained (`fit_one_cycle(epochs)`); and `scratch-norm`, the from-scratch run with the fine-tuned run's
+`Normalize` (the body's stats) added to its pipeline: fastai's `vision_learner` adds `Normalize` only when
+`pretrained=True`, so plain `scratch` trains on unnormalised pictures. All see the same data, epochs and batches per epoch.
 Reports the macro mAP (`mean_average_precision`) on the validation rows for each run, the medians, the difference
 fine-tuned minus from scratch, and the median seconds per epoch of each. The learning rates default to each method's
-better of 4e-3 and 1e-2 in a two-seed probe (fine-tuning: 1e-2, from scratch: 4e-3, frozen: 1e-2).
+better of 4e-3 and 1e-2 in a two-seed probe (fine-tuning: 1e-2, from scratch: 4e-3, frozen: 1e-2; scratch-norm uses
+the from-scratch rate).
 
 Run: python bench/bench_transfer.py [--train-items 500] [--valid-items 1000] [--epochs 8] [--freeze-epochs 1]
-                                   [--seeds 0 1 2] [--hows fine-tuned scratch frozen] [--threads 2] [--weights FILE]
+                                   [--seeds 0 1 2] [--hows fine-tuned scratch scratch-norm frozen] [--threads 2] [--weights FILE]
 """
 import argparse, os, statistics, time
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import warnings; warnings.filterwarnings('ignore')
 import torch
-from fastai.vision.all import vision_learner, set_seed
+from fastai.vision.all import vision_learner, set_seed, Normalize
 import pandas as pd
 from fastai_ch6.data import pascal_2007, read_labels_csv, VOC_CLASSES
 from fastai_ch6.datablock import pascal_dls, pascal_dblock
 from fastai_ch6.losses import BinaryCrossEntropy
 from fastai_ch6.metrics import mean_average_precision
-from fastai_ch6.models import course_resnet
+from fastai_ch6.models import course_resnet, CORPUS_STATS
 
 def make_dls(a):
     "Fresh `DataLoaders` (vision_learner adds Normalize to them): `--n-items` mixed rows, else `--train-items` + `--valid-items`."
@@ -35,6 +38,7 @@ def make_dls(a):
 
 def run(a, seed, how):
     dls = make_dls(a)
+    if how == 'scratch-norm': dls.add_tfms([Normalize.from_stats(*CORPUS_STATS)], 'after_batch')   # what pretrained=True adds
     set_seed(seed, reproducible=True)
     pretrained = how != 'scratch'
     learn = vision_learner(dls, course_resnet, pretrained=pretrained, weights=a.weights if pretrained else None,
@@ -53,7 +57,8 @@ if __name__ == '__main__':
     ap.add_argument('--n-items', type=int, default=None, help='a mixed sample of this many rows instead (the first benches: 500)')
     ap.add_argument('--train-items', type=int, default=500); ap.add_argument('--valid-items', type=int, default=1000)
     ap.add_argument('--epochs', type=int, default=8); ap.add_argument('--freeze-epochs', type=int, default=1)
-    ap.add_argument('--hows', nargs='+', default=['fine-tuned', 'scratch', 'frozen'])
+    ap.add_argument('--hows', nargs='+', default=['fine-tuned', 'scratch', 'scratch-norm', 'frozen'],
+                    choices=['fine-tuned', 'scratch', 'scratch-norm', 'frozen'])
     ap.add_argument('--bs', type=int, default=32); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--lr-ft', type=float, default=1e-2); ap.add_argument('--lr-scratch', type=float, default=4e-3)
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--weights', default=None, help='weights file (default: shipped)')
@@ -68,8 +73,9 @@ if __name__ == '__main__':
             print(f"seed {seed} {how:10}: mAP {m:.3f}, {s:.2f} s/epoch", flush=True)
     med = {k: (statistics.median(m for m, _ in v), statistics.median(s for _, s in v)) for k, v in res.items()}
     print(f"median mAP ({a.epochs} epochs, {len(a.seeds)} seeds): " + ', '.join(f"{h} {med[h][0]:.3f}" for h in hows))
-    if {'fine-tuned', 'scratch'} <= set(hows):
-        d = [f[0] - s[0] for f, s in zip(res['fine-tuned'], res['scratch'])]
-        print(f"fine-tuned minus from scratch: medians {med['fine-tuned'][0] - med['scratch'][0]:+.3f}; paired by seed "
-              f"{' '.join(f'{v:+.3f}' for v in d)} (median {statistics.median(d):+.3f}, smallest {min(d):+.3f})")
+    for base in ('scratch', 'scratch-norm'):
+        if {'fine-tuned', base} <= set(hows):
+            d = [f[0] - s[0] for f, s in zip(res['fine-tuned'], res[base])]
+            print(f"fine-tuned minus {base}: medians {med['fine-tuned'][0] - med[base][0]:+.3f}; paired by seed "
+                  f"{' '.join(f'{v:+.3f}' for v in d)} (median {statistics.median(d):+.3f}, smallest {min(d):+.3f})")
     print("median s/epoch: " + ', '.join(f"{h} {med[h][1]:.2f}" for h in hows) + f"; load average after {os.getloadavg()}")

@@ -458,16 +458,16 @@ def describe_pascal(path:Path)->str:
 
 # %% ../nbs/00_data.ipynb #3d456bb7
 def describe_biwi(path:Path)->str:
-    "A short description of a BIWI-format dataset at `path`, with the error of always guessing the mean centre on person 13."
+    "A short description of a BIWI-format dataset at `path` (a folder per recording: the real one's 24 are of 20 people), with the error of always guessing the mean centre on folder 13."
     folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name.isdigit())
     frames = {p.name: sorted(p.glob('*_rgb.jpg')) for p in folders}
     ctrs = {k: np.stack([get_ctr(f).numpy() for f in v]) for k,v in frames.items() if v}
     lines = [f"BIWI_HEAD_POSE at {_tilde(path)}",
-             f"  {len(folders)} people, {sum(map(len, frames.values()))} frames ({min(map(len, frames.values()))}-{max(map(len, frames.values()))} per person)"]
+             f"  {len(folders)} recordings (folders), {sum(map(len, frames.values()))} frames ({min(map(len, frames.values()))}-{max(map(len, frames.values()))} per recording)"]
     if '13' in ctrs and len(ctrs) > 1:
         train = np.concatenate([v for k,v in ctrs.items() if k != '13'])
         err = np.linalg.norm(ctrs['13'] - train.mean(0), axis=1).mean()
-        lines.append(f"  head centres: mean ({train.mean(0)[0]:.0f}, {train.mean(0)[1]:.0f}) px; always guessing it gives {err:.0f} px mean error on person 13")
+        lines.append(f"  head centres: mean ({train.mean(0)[0]:.0f}, {train.mean(0)[1]:.0f}) px; always guessing it gives {err:.0f} px mean error on folder 13")
     return '\n'.join(lines)
 
 # %% ../nbs/00_data.ipynb #839af3c1

@@ -13,7 +13,7 @@ def test_ch6_data_builds_and_describes_both_datasets(tmp_cache):
     r = _run(['--n_train', '80', '--frames_per_person', '4'], {'FASTAI_CH6_CACHE': str(tmp_cache)})
     assert r.returncode == 0, r.stderr
     assert 'train.csv: 80 images (40 train, 40 valid), 20 classes' in r.stdout
-    assert '24 people, 96 frames (4-4 per person)' in r.stdout
+    assert '24 recordings (folders), 96 frames (4-4 per recording)' in r.stdout
     built = sorted(p.name for p in tmp_cache.iterdir() if not p.name.startswith('.'))
     assert built == ['biwi_head_pose-synthetic-f4-s42', 'pascal_2007-synthetic-n80-t500-s42']
     # a second run finds the cache and generates nothing
