@@ -206,22 +206,28 @@ def doc_lookup(libs=DOC_LIBS, aliases=None):
 
 _NAME_SPAN = re.compile(r'(?<![\[\w`])`([A-Za-z_][\w.]*?)(\(\))?`(?![\]`])')
 
-def link_names(text, lookup):
-    """Backticked names that `lookup` (doc_lookup) knows, as links to their documentation, as nbdev links them, in prose
-    only: not in code blocks, headings or the text of a link."""
+def _map_prose(text, fn):
+    "`text` with `fn` applied to each line of prose: lines in code blocks, indented code and headings stay as they are."
     out, in_code = [], None
     for line in text.split('\n'):
         m = _CODE_FENCE.match(line)
         if m:
             if in_code is None: in_code = m.group(1)
             elif line.strip().startswith(in_code): in_code = None
-        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+        prose = in_code is None and not m and not re.match(r'^\s{0,3}#{1,6}\s', line) and not line.startswith('    ')
+        out.append(fn(line) if prose else line)
+    return '\n'.join(out)
+
+def link_names(text, lookup):
+    """Backticked names that `lookup` (doc_lookup) knows, as links to their documentation, as nbdev links them, in prose
+    only: not in code blocks, headings or the text of a link."""
+    def in_line(line):
         def one(m):
             if line[:m.start()].count('[') > line[:m.start()].count(']'): return m.group(0)     # inside a link's text
             url = lookup.doc(m.group(1))
             return f'[{m.group(0)}]({url})' if url else m.group(0)
-        out.append(_NAME_SPAN.sub(one, line))
-    return '\n'.join(out)
+        return _NAME_SPAN.sub(one, line)
+    return _map_prose(text, in_line)
 
 _LESSON = re.compile(r'(?<![\[\w/])\b([Ll]essons?)\s+(\d{1,2})\b((?:(?:,\s*|,?\s+and\s+|\s+or\s+|\s*[-–]\s*)\d{1,2}\b)*)')
 
@@ -230,13 +236,7 @@ def link_lessons(text, pages):
     (`06_train.ipynb`) to page names. Not in code, headings, or the text of a link; numbers with no lesson stay text."""
     by_num = {int(m.group(1)): n for n in pages if (m := re.match(r'^(\d+)_', n))}
     def target(num): return by_num.get(int(num))          # the notebook: rewrite_links makes it the page
-    out, in_code = [], None
-    for line in text.split('\n'):
-        m = _CODE_FENCE.match(line)
-        if m:
-            if in_code is None: in_code = m.group(1)
-            elif line.strip().startswith(in_code): in_code = None
-        if in_code is not None or m or re.match(r'^\s{0,3}#{1,6}\s', line) or line.startswith('    '): out.append(line); continue
+    def in_line(line):
         spans = [(c.start(), c.end()) for c in re.finditer(r'`[^`]*`', line)]
         def one(m):
             before = line[:m.start()]
@@ -245,8 +245,8 @@ def link_lessons(text, pages):
             rest = re.sub(r'\d{1,2}', lambda n: f'[{n.group(0)}]({target(n.group(0))})' if target(n.group(0)) else n.group(0),
                           m.group(3) or '')
             return first + rest
-        out.append(_LESSON.sub(one, line))
-    return '\n'.join(out)
+        return _LESSON.sub(one, line)
+    return _map_prose(text, in_line)
 
 def adapt_markdown(text, pages, site_url, anchors=None, lookup=None):
     "One markdown cell's text, adapted (see the module docstring); `lookup` (doc_lookup()) links documented names."
