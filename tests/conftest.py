@@ -36,6 +36,23 @@ def tmp_cache(tmp_path, monkeypatch):
     monkeypatch.setenv('FASTAI_CH6_CACHE', str(d))
     return d
 
+def finished_run(data, out, *options):
+    "Train a 1-epoch multi-label run on `data` into `out` in this process (`ch6_here`), with `options` added; returns `out`."
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', data, '--out', out, '--epochs', 1, *options)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+@pytest.fixture(scope='module')
+def run(tiny, tmp_path_factory):
+    "One finished 1-epoch multi-label run on the tiny stand-in, one per test module."
+    return finished_run(tiny, tmp_path_factory.mktemp('runs')/'ml')
+
+@pytest.fixture(scope='module')
+def tiny_biwi(tmp_path_factory):
+    "A tiny BIWI-format stand-in: 4 frames of each of the 24 people, one per test module (tests may add to it)."
+    from fastai_ch6.data import biwi_head_pose
+    return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('data')/'biwi', frames_per_person=4)
+
 @pytest.fixture(scope='session')
 def tiny(tmp_path_factory):
     "A tiny PASCAL-format stand-in: 160 rows of train.csv (half validation), 12 test images."

@@ -11,14 +11,6 @@ from conftest import ch6, ch6_here
 from fastai_ch6.data import biwi_head_pose, check_biwi, DataFormatError
 
 @pytest.fixture(scope='module')
-def run(tiny, tmp_path_factory):
-    "One finished 1-epoch multi-label run on the tiny stand-in."
-    out = tmp_path_factory.mktemp('runs')/'ml'
-    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return out
-
-@pytest.fixture(scope='module')
 def biwi(tmp_path_factory):
     "A BIWI-format stand-in with 2 frames of each of the 24 people."
     return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('b')/'biwi', frames_per_person=2)

@@ -6,7 +6,7 @@ the process boundary is the point."""
 import hashlib, json, math, os, shutil
 from pathlib import Path
 import pytest
-from conftest import ch6_here
+from conftest import ch6_here, finished_run
 
 PRETRAIN_SMALL = ['--n-classes', 8, '--n-per-class', 20, '--size', 32, '--epochs-small', 1, '--epochs', 1,
                   '--shape-classes', 4, '--shape-images', 160, '--shape-epochs', 1]   # 144 and 144 training pictures: one batch each
@@ -24,16 +24,7 @@ def _one_line_error(r, *expect):
 @pytest.fixture(scope='module')
 def run(tiny, tmp_path_factory):
     "One finished 1-epoch multi-label run at 32 px."
-    out = tmp_path_factory.mktemp('runs')/'ml'
-    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, '--size', 32)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return out
-
-@pytest.fixture(scope='module')
-def tiny_biwi(tmp_path_factory):
-    "A tiny BIWI-format stand-in: 4 frames of each of the 24 people."
-    from fastai_ch6.data import biwi_head_pose
-    return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('data')/'biwi', frames_per_person=4)
+    return finished_run(tiny, tmp_path_factory.mktemp('runs')/'ml', '--size', 32)
 
 @pytest.fixture(scope='module')
 def reg_run(tiny_biwi, tmp_path_factory):

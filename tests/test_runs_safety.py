@@ -7,7 +7,6 @@ import json, os, shutil, signal, subprocess, time
 from pathlib import Path
 import pandas as pd, pytest, torch
 from conftest import CH6, ch6, ch6_here
-from test_train_safety import tiny_biwi            # a fixture: 4 frames of each BIWI person
 
 FAST = ('--size', 32, '--arch', 'small', '--threads', 1)
 

@@ -8,14 +8,6 @@ from pathlib import Path
 import pandas as pd, pytest
 from conftest import CH6, ch6, ch6_here
 
-@pytest.fixture(scope='module')
-def run(tiny, tmp_path_factory):
-    "One finished 1-epoch multi-label run."
-    out = tmp_path_factory.mktemp('runs')/'ml'
-    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return out
-
 def _one_line_error(r, *expect):
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert 'Traceback' not in r.stderr and all(e in r.stderr for e in expect), r.stderr[-2000:]
@@ -165,12 +157,6 @@ def test_evaluate_without_validation_rows_says_so(run, tiny, tmp_path):
 
 def test_tests_use_a_temporary_cache():
     assert 'fastai_ch6-test-cache-' in os.environ['FASTAI_CH6_CACHE']
-
-@pytest.fixture(scope='module')
-def tiny_biwi(tmp_path_factory):
-    "A tiny BIWI-format stand-in: 4 frames of each of the 24 people."
-    from fastai_ch6.data import biwi_head_pose
-    return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('data')/'biwi', frames_per_person=4)
 
 def test_a_diverged_training_stops_and_exports_nothing(tiny_biwi, tmp_path):
     r = ch6_here('train', 'regression', '--data', tiny_biwi, '--out', tmp_path/'reg', '--epochs', 3, '--lr', 1e12, '--bs', 8)
