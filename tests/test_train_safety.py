@@ -50,6 +50,12 @@ def test_same_seed_gives_the_same_run(tiny, tmp_path):
     pd.testing.assert_frame_equal(a, b)
     ta, tb = (json.loads((tmp_path/o/'thresholds.json').read_text()) for o in 'ab')
     assert ta['thresh'] == tb['thresh'] and ta['per_class'] == tb['per_class']
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'c', '--epochs', 1, '--seed', 4, '--threads', 1)
+    assert r.returncode == 0, r.stderr[-3000:]
+    c = pd.read_csv(tmp_path/'c'/'metrics.csv').drop(columns=['time', 'run_id'])
+    assert list(c.columns) == list(a.columns) and len(c) == len(a) and not c.equals(a)   # the control: another seed, another run
+    tc = json.loads((tmp_path/'c'/'thresholds.json').read_text())
+    assert tc['per_class'] != ta['per_class']
 
 def test_a_second_run_into_a_busy_folder_is_refused(tiny, tmp_path):
     out = tmp_path/'busy'
@@ -155,8 +161,16 @@ def test_evaluate_without_validation_rows_says_so(run, tiny, tmp_path):
     df = pd.read_csv(d/'train.csv'); df['is_valid'] = False; df.to_csv(d/'train.csv', index=False)
     _one_line_error(ch6_here('evaluate', run, '--data', d), 'no rows with is_valid true', '--split all')
 
-def test_tests_use_a_temporary_cache():
-    assert 'fastai_ch6-test-cache-' in os.environ['FASTAI_CH6_CACHE']
+def test_tests_use_a_temporary_cache(run, tiny, monkeypatch):
+    "The package's cache is conftest's temporary folder, and what a test built there (the resized copy of `tiny` that `run` trained on) is not in the user's cache."
+    from fastai_ch6.standins import cache_dir
+    temp = Path(os.environ['FASTAI_CH6_CACHE'])
+    assert temp.name.startswith('fastai_ch6-test-cache-') and cache_dir() == temp
+    names = {f.name for f in (tiny/'train').iterdir()}
+    made = {p.relative_to(temp).parts[0] for p in temp.rglob('*.jpg') if p.name in names}   # folders under the cache holding copies of tiny's pictures
+    assert made, sorted(p.name for p in temp.iterdir())
+    monkeypatch.delenv('FASTAI_CH6_CACHE'); default = cache_dir()
+    assert default != temp and not temp.is_relative_to(default) and not any((default/m).exists() for m in made)
 
 def test_a_diverged_training_stops_and_exports_nothing(tiny_biwi, tmp_path):
     r = ch6_here('train', 'regression', '--data', tiny_biwi, '--out', tmp_path/'reg', '--epochs', 3, '--lr', 1e12, '--bs', 8)
