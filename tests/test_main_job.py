@@ -24,6 +24,30 @@ def test_train_saves_everything_and_prints_a_summary(trained):
     assert 'multilabel: mAP' in r.stdout and f'Saved in {out}' in r.stdout
     assert len(pd.read_csv(out/'metrics.csv')) == 3                               # 1 epoch with the body frozen, then 2
     assert not list(out.glob('.*tmp*'))
+    import numpy as np, torch
+    from PIL import Image
+    from fastai_ch6.data import VOC_CLASSES
+    from fastai_ch6.train import load_model
+    for f, min_colours in (('threshold_curve.png', 100), ('show_results.png', 5000)):   # a plot of lines; a grid of photos
+        with Image.open(out/f) as im: fmt, (w, h), px = im.format, im.size, np.asarray(im.convert('RGB')).astype(float)
+        coloured = (np.abs(px[..., 0] - px[..., 1]) + np.abs(px[..., 1] - px[..., 2]) > 30).mean()   # not white, grey or black
+        assert fmt == 'PNG' and w >= 300 and h >= 200 and px.std() > 10, (f, fmt, w, h, px.std())
+        assert coloured > .005 and len(np.unique(px.reshape(-1, 3), axis=0)) > min_colours, (f, coloured)   # measured: 1.7% and 740 colours; 32% and 48,000
+    m = pd.read_csv(out/'metrics.csv')
+    assert m.epoch.tolist() == [0, 1, 2]
+    scores = m[['train_loss', 'valid_loss', 'accuracy_multi', 'mAP', 'F1']].to_numpy(dtype=float)
+    assert np.isfinite(scores).all() and (scores[:, :2] > 0).all() and ((0 <= scores[:, 2:]) & (scores[:, 2:] <= 1)).all(), m
+    run_id = json.loads((out/'summary.json').read_text())['run_id']
+    th = json.loads((out/'thresholds.json').read_text())
+    assert 0 < th['thresh'] < 1 and list(th['per_class']) == VOC_CLASSES and th['run_id'] == run_id
+    assert all(0 <= v <= 1 for v in th['per_class'].values())
+    safe = load_model(out)                                                           # model.pth + model.json
+    with pytest.warns(UserWarning, match='insecure pickle'): pickled = load_model(out, trust_pickle=True)   # model.pkl
+    assert json.loads((out/'model.json').read_text())['run_id'] == run_id and safe.ch6_run_id == run_id
+    assert list(safe.dls.vocab) == VOC_CLASSES and safe.ch6_thresh == th['thresh'] == pickled.ch6_thresh
+    x = torch.rand(2, 3, 64, 64)
+    safe.model.eval(); pickled.model.eval()
+    with torch.no_grad(): assert torch.allclose(safe.model(x), pickled.model(x))    # the same weights in both files
 
 def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     out, _ = trained
