@@ -226,11 +226,40 @@ def _private_imports(fname):
     return sorted(f"{n.module}.{a.name}" for n in ast.walk(ast.parse(Path(fname).read_text())) if isinstance(n, ast.ImportFrom)
                   and (n.level == 1 or (n.module or '').startswith('fastai_ch6')) for a in n.names if a.name.startswith('_'))
 
+def _private_attributes(fname):
+    "`M._name` in `fname`, where `M` is another `fastai_ch6` module: `from . import train as T` then `T._x`, `import fastai_ch6.train as T`, `fastai_ch6.train._x`."
+    import ast
+    tree, me, mods = ast.parse(Path(fname).read_text()), Path(fname).stem, {}       # mods: the name a module is bound to -> the module
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and ((n.level == 1 and n.module is None) or (n.level == 0 and n.module == 'fastai_ch6')):
+            mods.update({a.asname or a.name: a.name for a in n.names})
+        elif isinstance(n, ast.Import):
+            mods.update({a.asname or a.name: a.name.split('.')[1] for a in n.names if a.name.startswith('fastai_ch6.')})
+    def dotted(e): return e.id if isinstance(e, ast.Name) else f"{dotted(e.value)}.{e.attr}" if isinstance(e, ast.Attribute) else '?'
+    def module(e):
+        d = dotted(e)
+        return mods.get(d) or (d.split('.')[1] if d.startswith('fastai_ch6.') and d.count('.') == 1 else None)
+    return sorted({f"{m}.{n.attr}" for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith('_')
+                   and not n.attr.startswith('__') and (m := module(n.value)) and m != me})
+
+# Private names the package still uses across modules today: to be made public (or moved) and then removed from here.
+# The test fails when an entry is no longer found, so this list can only shrink.
+KNOWN_PRIVATE_CROSSINGS = {'cli.py': ['train._summary_line']}
+
 def test_no_private_helper_crosses_modules():
     "What one module shares with another is public (and documented); a private `_name` stays in the module that defines it."
-    bad = {p.name: _private_imports(p) for p in sorted((ROOT/'fastai_ch6').glob('*.py')) if p.name != '_modidx.py'}
+    found = {p.name: _private_imports(p) + _private_attributes(p) for p in sorted((ROOT/'fastai_ch6').glob('*.py')) if p.name != '_modidx.py'}
+    bad = {k: [x for x in v if x not in KNOWN_PRIVATE_CROSSINGS.get(k, [])] for k, v in found.items()}
     assert not {k: v for k, v in bad.items() if v}, bad
+    stale = {k: [x for x in v if x not in found.get(k, [])] for k, v in KNOWN_PRIVATE_CROSSINGS.items()}
+    assert not {k: v for k, v in stale.items() if v}, f"no longer found, remove from KNOWN_PRIVATE_CROSSINGS: {stale}"
 
 def test_the_private_import_check_can_fail(tmp_path):
     (tmp_path/'m.py').write_text("from .losses import _plain\nfrom fastai_ch6.metrics import check_multilabel, _check\n")
     assert _private_imports(tmp_path/'m.py') == ['fastai_ch6.metrics._check', 'losses._plain']
+    (tmp_path/'m.py').write_text("def f(s, a):\n    from . import train as T, data\n    import fastai_ch6.metrics as M, fastai_ch6.losses\n"
+                                 "    return T._summary_line(s), data._standin_dest, M._check, fastai_ch6.losses._plain, fastai_ch6.thresholds._x\n"
+                                 "def g(T, a, m):\n    return T.train_task, T.__name__, a._x, m._check\n")   # public, dunder, another object: not counted
+    assert _private_attributes(tmp_path/'m.py') == ['data._standin_dest', 'losses._plain', 'metrics._check', 'thresholds._x', 'train._summary_line']
+    (tmp_path/'train.py').write_text("from . import train as T, data\nT._own, data._x\n")
+    assert _private_attributes(tmp_path/'train.py') == ['data._x']       # a module's own private names are its own
