@@ -23,10 +23,11 @@ def measure(runs, batches, ways=tuple(WAYS)):
     import torch
     from fastai.vision.all import MSELossFlat, vision_learner, set_seed
     from fastai.callback.channelslast import ChannelsLast
-    from fastai_ch6.data import biwi_head_pose
+    from fastai_ch6.sources import biwi_head_pose
     from fastai_ch6.datablock import pascal_dls
     from fastai_ch6.losses import BinaryCrossEntropy
-    from fastai_ch6.models import course_resnet, point_learner, CPUMixedPrecision
+    from fastai_ch6.speed import CPUMixedPrecision
+    from fastai_ch6.models import course_resnet, point_learner
     from fastai_ch6.regression import biwi_dls
     from speed import _Timer
     torch.set_num_threads(2)
@@ -66,7 +67,7 @@ if __name__ == '__main__':
     if a.child: print(json.dumps(measure(a.runs, a.batches, ways))); sys.exit()
     with open('/proc/loadavg') as f: print('load average before:', f.read().split()[:3])
     import warnings; warnings.filterwarnings('ignore')
-    from fastai_ch6.models import cpu_has_bf16
+    from fastai_ch6.speed import cpu_has_bf16
     print('bfloat16 in hardware (cpu_has_bf16):', cpu_has_bf16())
     for isa in a.isa:
         env = dict(os.environ, **({} if isa == 'DEFAULT' else {'ONEDNN_MAX_CPU_ISA': isa}))

@@ -15,8 +15,8 @@ CHILD = r'''
 import json, resource, sys, time, warnings
 warnings.filterwarnings('ignore')
 from fastai.vision.all import Callback, CancelEpochException
-from fastai_ch6.train import task_learner, default_data
-from fastai_ch6.models import cpu_speedups, KeepFreedMemory
+from fastai_ch6.learners import task_learner, default_data
+from fastai_ch6.speed import cpu_speedups, KeepFreedMemory
 task, keep, nb = sys.argv[1], sys.argv[2] == '1', int(sys.argv[3])
 learn = task_learner(task, default_data(task))
 cbs = [cb for cb in cpu_speedups() if keep or not isinstance(cb, KeepFreedMemory)]

@@ -11,11 +11,12 @@ import argparse, os, statistics, time
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import warnings; warnings.filterwarnings('ignore')
 import torch
-import fastai_ch6.train as T
+from fastai_ch6.core import TASKS
+from fastai_ch6.learners import task_dls, default_data
 
 def loaders(task, cache):
     "The loaders `ch6` trains `task` with (`task_dls`); `cache=False` takes off what `cache_items` put on them."
-    dls = T.task_dls(task, T.default_data(task))
+    dls = task_dls(task, default_data(task))
     if not cache:
         for dl in dls.loaders[:2]:
             if vars(dl).pop('do_item', None) is None: raise SystemExit('task_dls no longer keeps its items: nothing to compare')
@@ -34,7 +35,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--runs', type=int, default=3); a = ap.parse_args()
     torch.set_num_threads(2)
     with open('/proc/loadavg') as f: print('load average before:', f.read().split()[:3])
-    for task in T.TASKS:
+    for task in TASKS:
         res = {True: ([], []), False: ([], [])}
         for _ in range(a.runs):
             for cache in (True, False):

@@ -1,4 +1,4 @@
-"""Batch prediction (`fastai_ch6.train.predict`: one test DataLoader, batches of 64) against a loop of
+"""Batch prediction (`fastai_ch6.inference.predict`: one test DataLoader, batches of 64) against a loop of
 `learn.predict` calls on the same images: images per second, medians of several runs, ratio in one run.
 
     python bench/bench_predict.py [--runs 3] [--n 200]
@@ -11,8 +11,9 @@ from pathlib import Path
 
 def main(runs=3, n=200):
     import torch
-    from fastai_ch6.data import pascal_2007
-    from fastai_ch6.train import train_task, load_model, predict
+    from fastai_ch6.sources import pascal_2007
+    from fastai_ch6.train import train_task
+    from fastai_ch6.inference import load_model, predict
     torch.set_num_threads(2)
     out = Path(tempfile.mkdtemp())/'ml'
     train_task('multilabel', out=out, epochs=2, n_items=600, quiet=True)

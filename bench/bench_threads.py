@@ -21,7 +21,7 @@ os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import warnings; warnings.filterwarnings('ignore')
 import torch
 from fastai.vision.all import Learner, MSELossFlat, vision_learner, set_seed
-from fastai_ch6.data import biwi_head_pose
+from fastai_ch6.sources import biwi_head_pose
 from fastai_ch6.datablock import pascal_dls
 from fastai_ch6.losses import BinaryCrossEntropy
 from fastai_ch6.models import small_cnn

@@ -31,7 +31,8 @@ import warnings; warnings.filterwarnings('ignore')
 import torch
 from fastai.vision.all import vision_learner, set_seed, Normalize
 import pandas as pd
-from fastai_ch6.data import pascal_2007, read_labels_csv, VOC_CLASSES
+from fastai_ch6.sources import pascal_2007
+from fastai_ch6.data import read_labels_csv, VOC_CLASSES
 from fastai_ch6.datablock import pascal_dls, pascal_dblock
 from fastai_ch6.losses import BinaryCrossEntropy
 from fastai_ch6.metrics import mean_average_precision

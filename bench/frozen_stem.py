@@ -18,7 +18,8 @@ Measured on an idle 2-core AMD EPYC with AVX512-BF16 (so `cpu_speedups` trains i
 import argparse, os, statistics, tempfile, time, warnings
 warnings.filterwarnings('ignore')
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
-from fastai_ch6.train import train_task, task_defaults
+from fastai_ch6.learners import task_defaults
+from fastai_ch6.train import train_task
 
 SCORE = dict(multilabel=('mAP', 'mAP'), regression=('center_error_px', 'px'))
 

@@ -9,7 +9,7 @@ of a 2x2 grid. The target is multi-hot (which classes are present), the loss `BC
 `pretrain_course_resnet`: `vision_learner(..., course_resnet, normalize=False, n_out=K)` with
 `Normalize.from_stats(*CORPUS_STATS)` in the batches, one-cycle, optional progressive resizing (`--epochs-small` at 32 px,
 the pictures average-pooled, then `--epochs` at 64 px); `--init DEFAULT` starts from the shipped single-label body (a
-second, multi-object pretraining stage) instead of random weights. The body is saved by `fastai_ch6.models._save` (fp16
+second, multi-object pretraining stage) instead of random weights. The body is saved by `fastai_ch6.pretrain._save` (fp16
 state dict + JSON card), so `vision_learner(dls, course_resnet, weights=DEST/'course_resnet.pth')` and
 `bench/bench_transfer.py --weights` load it.
 
@@ -56,8 +56,9 @@ import warnings; warnings.filterwarnings('ignore')
 import numpy as np, torch
 from fastai.vision.all import (TensorImage, TensorMultiCategory,
                                vision_learner, BCEWithLogitsLossFlat, accuracy_multi, set_seed)
-from fastai_ch6.models import (course_resnet, ifs_class, chaos_game, _rotations,
-                               _noise_field, _colourise, _dilate, gratings, _save, _half, _call, corpus_dls)
+from fastai_ch6.models import course_resnet
+from fastai_ch6.pretrain import _save, _half, _call
+from fastai_ch6.corpus import ifs_class, chaos_game, _rotations, _noise_field, _colourise, _dilate, gratings, corpus_dls
 from fastai_ch6.metrics import mean_average_precision
 
 def backgrounds(n, size, rng):

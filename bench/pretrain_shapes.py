@@ -13,7 +13,7 @@ Run: python bench/pretrain_shapes.py --dest /tmp/shapes [--init DEFAULT] [--loss
 then: python bench/bench_transfer.py --seeds 0 1 --hows fine-tuned frozen --weights /tmp/shapes/course_resnet.pth
 
 The corpus and `--loss softce` were first written here; they now live in the package as `shapes_corpus` and
-`shared_cross_entropy` (lesson 07), which this script imports, and `pretrain_course_resnet` runs them as its second
+`shared_cross_entropy` (lesson 08), which this script imports, and `pretrain_course_resnet` runs them as its second
 stage. This script stays as the record of how the recipe was chosen (the figures below come from its first version,
 which drew the same pictures except for a different resampling call when shrinking them).
 
@@ -27,14 +27,16 @@ bench_transfer.py with its defaults (500 training pictures, 1000 validation, 64 
   from scratch, same architecture (seed 0)                -           0.577
 BCE over 128 rare classes gives each picture a weak signal and the net settles on the class frequencies; the softmax
 cross-entropy against the shared-out target (Mahajan et al. 2018) learns at once. Starting from the fractal body adds
-about 0.03. The package's default then uses 6 epochs (stage-2 valid mAP 0.575); its figures are in lesson 07.
+about 0.03. The package's default then uses 6 epochs (stage-2 valid mAP 0.575); its figures are in lesson 08.
 """
 import argparse, os, sys, time
 import warnings; warnings.filterwarnings('ignore')
 import torch
 from PIL import Image
 from fastai.vision.all import vision_learner, BCEWithLogitsLossFlat, accuracy_multi, set_seed
-from fastai_ch6.models import course_resnet, shapes_corpus, shared_cross_entropy, corpus_dls, _save
+from fastai_ch6.models import course_resnet
+from fastai_ch6.pretrain import _save
+from fastai_ch6.corpus import shapes_corpus, shared_cross_entropy, corpus_dls
 from fastai_ch6.metrics import mean_average_precision
 
 if __name__ == '__main__':

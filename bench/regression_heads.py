@@ -29,8 +29,9 @@ os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import torch
 from torch import nn
 from fastai.vision.all import vision_learner, MSELossFlat, ConvLayer, set_seed
-from fastai_ch6.core import torch_threads
-from fastai_ch6.train import train_task, task_defaults, task_dls, default_data, frame_sizes, fine_tune_from, FINE_TUNE
+from fastai_ch6.speed import torch_threads
+from fastai_ch6.learners import task_defaults, task_dls, default_data, frame_sizes, FINE_TUNE
+from fastai_ch6.train import train_task, fine_tune_from
 from fastai_ch6.models import course_resnet, SpatialSoftArgmax, grid_cut
 from fastai_ch6.regression import center_error_metric, center_errors_px
 

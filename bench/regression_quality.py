@@ -8,7 +8,8 @@ warnings.filterwarnings('ignore')
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import torch
 from fastai.vision.all import *
-from fastai_ch6.data import biwi_head_pose, get_ctr
+from fastai_ch6.sources import biwi_head_pose
+from fastai_ch6.data import get_ctr
 from fastai_ch6.regression import biwi_dls, center_error_px, center_error_pct, center_errors_px
 from fastai_ch6.models import head_cnn
 

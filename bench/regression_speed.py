@@ -11,7 +11,7 @@ warnings.filterwarnings('ignore')
 os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
 import torch
 from fastai.vision.all import *
-from fastai_ch6.data import biwi_head_pose
+from fastai_ch6.sources import biwi_head_pose
 from fastai_ch6.regression import biwi_dls
 from fastai_ch6.models import head_cnn
 

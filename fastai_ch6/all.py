@@ -7,7 +7,8 @@ __all__ = []
 
 # %% ../nbs/index.ipynb #66079512
 import fastai.vision.all as _fastai
-from . import data, datablock, losses, metrics, thresholds, regression, models
+from . import sources, data, datablock, losses, metrics, thresholds, regression, models
+from .sources import *
 from .data import *
 from .datablock import *
 from .losses import *
@@ -16,10 +17,10 @@ from .thresholds import *
 from .regression import *
 from .models import *
 
-_lessons = [data, datablock, losses, metrics, thresholds, regression, models]
+_lessons = [sources, data, datablock, losses, metrics, thresholds, regression, models]
 # The lessons' toolbox: every public name of the lesson modules except the few fastai also defines (`accuracy_multi`,
 # `sigmoid_range`): after `from fastai.vision.all import *`, `from fastai_ch6.all import *` must not change what a fastai
 # name means. The course's versions stay in their modules: `from fastai_ch6.metrics import accuracy_multi`.
-# The main job (`fastai_ch6.train`: `train_task`, `evaluate`, `predict`...; `fastai_ch6.cli`), the stand-in generators
-# (`fastai_ch6.standins`) and the shared helpers (`fastai_ch6.core`) are imported by module: `from fastai_ch6 import train`.
+# The main job (`fastai_ch6.train`, `.inference`: `train_task`, `evaluate`, `predict`...; `.cli`) and the machinery
+# (`.core`, `.speed`, `.standins`, `.images`, `.pretrain`, `.runs`...) are imported by module: `from fastai_ch6 import train`.
 __all__ = [name for m in _lessons for name in m.__all__ if not hasattr(_fastai, name)]

@@ -50,11 +50,11 @@ def run(tiny, tmp_path_factory):
 @pytest.fixture(scope='module')
 def tiny_biwi(tmp_path_factory):
     "A tiny BIWI-format stand-in: 4 frames of each of the 24 people, one per test module (tests may add to it)."
-    from fastai_ch6.data import biwi_head_pose
+    from fastai_ch6.sources import biwi_head_pose
     return biwi_head_pose('synthetic', dest=tmp_path_factory.mktemp('data')/'biwi', frames_per_person=4)
 
 @pytest.fixture(scope='session')
 def tiny(tmp_path_factory):
     "A tiny PASCAL-format stand-in: 160 rows of train.csv (half validation), 12 test images."
-    from fastai_ch6.data import pascal_2007
+    from fastai_ch6.sources import pascal_2007
     return pascal_2007('synthetic', dest=tmp_path_factory.mktemp('data')/'voc', n_train=160, n_test=12)

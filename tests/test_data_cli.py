@@ -28,7 +28,7 @@ def test_ch6_data_rejects_an_unknown_source_clearly(tmp_cache):
     assert not tmp_cache.exists() or not any(tmp_cache.iterdir())
 
 def test_real_source_offline_fails_at_once_naming_the_stand_in(tmp_cache, tmp_path):
-    from fastai_ch6.data import _reachable, _real_url
+    from fastai_ch6.sources import _reachable, _real_url
     if _reachable(_real_url('PASCAL_2007')): pytest.skip('the dataset server is reachable here: this test is for offline machines')
     t = time.time()
     r = _run(['--source', 'real'], {'FASTAI_CH6_CACHE': str(tmp_cache), 'FASTAI_HOME': str(tmp_path/'fastai_home')}, timeout=60)
@@ -55,8 +55,8 @@ def test_interrupted_generation_leaves_no_half_dataset(tmp_path, sig):
     assert p.returncode != 0, 'the generator finished before it was interrupted'
     assert not dest.exists()
     if sig == signal.SIGINT: assert not list(tmp_path.glob('.voc.tmp-*'))   # cleaned up on the way out
-    from fastai_ch6.data import pascal_2007
-    from fastai_ch6.standins import dataset_is_complete
+    from fastai_ch6.sources import pascal_2007
+    from fastai_ch6.core import dataset_is_complete
     root = pascal_2007('synthetic', dest=dest, n_train=40, n_test=0)   # a later call (other size) builds cleanly
     assert dataset_is_complete(root) and len(list((root/'train').glob('*.jpg'))) == 40
     assert not list(tmp_path.glob('.voc.tmp-*'))   # stale temporary folders are removed

@@ -5,8 +5,11 @@ import numpy as np, pytest
 from PIL import Image
 
 import fastai_ch6.data as data
-from fastai_ch6.data import pascal_2007, biwi_head_pose, read_labels_csv, check_biwi, DataFormatError
-from fastai_ch6.standins import dataset_is_complete, MANIFEST, pose_text
+from fastai_ch6.core import DataFormatError
+from fastai_ch6.sources import pascal_2007, biwi_head_pose
+from fastai_ch6.data import read_labels_csv, check_biwi
+from fastai_ch6.core import dataset_is_complete, MANIFEST
+from fastai_ch6.standins import pose_text
 
 # ---- item 1: `dest=` never deletes a folder the course did not make ----
 
@@ -106,7 +109,7 @@ def test_same_size_damage_in_a_stand_in_is_caught_and_repaired(tmp_path, tmp_cac
     assert f.read_bytes() == good and dataset_is_complete(root)
 
 def test_resized_cache_is_remade_after_an_image_is_replaced(tmp_path, tmp_cache):
-    from fastai_ch6.datablock import small_images
+    from fastai_ch6.images import small_images
     voc = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=4, n_test=0)
     f = sorted((voc/'train').glob('*.jpg'))[0]
     def red(): px = Image.open(small_images(voc, 16, n_workers=0)/'train'/f.name).getpixel((8, 8)); return px[0] > 200 and max(px[1:]) < 60
@@ -115,7 +118,7 @@ def test_resized_cache_is_remade_after_an_image_is_replaced(tmp_path, tmp_cache)
     assert red()
 
 def test_same_size_damage_in_the_resized_cache_is_caught(tmp_path, tmp_cache):
-    from fastai_ch6.datablock import small_images
+    from fastai_ch6.images import small_images
     voc = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=4, n_test=0)
     small = small_images(voc, 16, n_workers=0)
     f = sorted((small/'train').glob('*.jpg'))[0]; good = f.read_bytes()

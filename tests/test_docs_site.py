@@ -579,7 +579,7 @@ def test_documented_names_and_lessons_are_links(site, lookup):
     assert html.count('href="https://docs.fast.ai/') > 50 and html.count('href="https://pytorch.org/') > 5
     page = _victim(site)
     fault = _inject(_page_html(page), '<p>Build it with <code class="docutils literal notranslate"><span class="pre">DataBlock</span></code>, '
-                    'train it with <code class="docutils literal notranslate"><span class="pre">nn.BCEWithLogitsLoss</span></code>, as lesson 06 does.</p>')
+                    'train it with <code class="docutils literal notranslate"><span class="pre">nn.BCEWithLogitsLoss</span></code>, as lesson 16 does.</p>')
     found = unlinked_problems(fault, page, lookup, own)
     assert len(found) == 3, f"the check missed an unlinked name or lesson: {found}"
 

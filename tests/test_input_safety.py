@@ -8,7 +8,9 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 from conftest import ch6, ch6_here
 
-from fastai_ch6.data import biwi_head_pose, check_biwi, DataFormatError
+from fastai_ch6.core import DataFormatError
+from fastai_ch6.sources import biwi_head_pose
+from fastai_ch6.data import check_biwi
 
 @pytest.fixture(scope='module')
 def biwi(tmp_path_factory):
@@ -68,7 +70,7 @@ def test_a_16_bit_png_is_predicted_as_its_8_bit_picture(run, tiny, tmp_path):
     assert np.abs(p.loc['white.png'] - p.loc['g8.png']).max() > 1e-3    # a white picture would be told apart
 
 def test_a_16_bit_png_in_a_training_folder_is_resized_to_its_grey(tiny, tmp_path):
-    from fastai_ch6.datablock import small_images
+    from fastai_ch6.images import small_images
     voc = tmp_path/'voc'; (voc/'train').mkdir(parents=True)
     Image.fromarray(np.full((48, 64), 128*257, np.uint16)).save(voc/'train'/'grey16.png')
     px = np.asarray(Image.open(small_images(voc, 16, n_workers=0)/'train'/'grey16.png'))

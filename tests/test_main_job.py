@@ -27,7 +27,7 @@ def test_train_saves_everything_and_prints_a_summary(trained):
     import numpy as np, torch
     from PIL import Image
     from fastai_ch6.data import VOC_CLASSES
-    from fastai_ch6.train import load_model
+    from fastai_ch6.inference import load_model
     for f, min_colours in (('threshold_curve.png', 100), ('show_results.png', 5000)):   # a plot of lines; a grid of photos
         with Image.open(out/f) as im: fmt, (w, h), px = im.format, im.size, np.asarray(im.convert('RGB')).astype(float)
         coloured = (np.abs(px[..., 0] - px[..., 1]) + np.abs(px[..., 1] - px[..., 2]) > 30).mean()   # not white, grey or black
@@ -54,7 +54,7 @@ def test_cli_predictions_equal_python_predictions(trained, tiny, tmp_path):
     r = ch6_here('predict', out, tiny/'test', '--to', tmp_path/'p.csv')
     assert r.returncode == 0, r.stderr[-3000:]
     cli = pd.read_csv(tmp_path/'p.csv', keep_default_na=False)
-    from fastai_ch6.train import predict
+    from fastai_ch6.inference import predict
     py = predict(out, [tiny/'test'])
     assert len(cli) == 12 and cli.file.tolist() == py.file.tolist()
     assert cli.labels.tolist() == py.labels.tolist() and cli.thresh.tolist() == py.thresh.tolist()
@@ -67,7 +67,9 @@ def test_export_reload_gives_identical_predictions(trained, tiny):
     "The exported model predicts exactly what the trained weights (the last epoch's checkpoint, in a fresh learner) predict."
     out, _ = trained
     import torch
-    from fastai_ch6.train import load_model, task_learner, load_checkpoint
+    from fastai_ch6.runs import load_checkpoint
+    from fastai_ch6.learners import task_learner
+    from fastai_ch6.inference import load_model
     from fastai.vision.all import get_image_files
     exported = load_model(out)
     trained_learn = task_learner('multilabel', tiny, arch='course_resnet')
@@ -94,7 +96,7 @@ def test_trained_model_beats_a_constant_predictor(trained, tiny):
     import torch
     from fastai_ch6.data import read_labels_csv, VOC_CLASSES
     from fastai_ch6.metrics import mean_average_precision
-    from fastai_ch6.train import task_learner
+    from fastai_ch6.learners import task_learner
     df = read_labels_csv(tiny/'train.csv', vocab=VOC_CLASSES); df = df[df.is_valid]
     targs = torch.tensor([[float(v in l.split()) for v in VOC_CLASSES] for l in df.labels])
     constant = float(mean_average_precision(torch.full_like(targs, .5), targs))    # every image scored alike: mAP = mean prevalence (0.075)
@@ -165,8 +167,9 @@ def test_pixel_errors_use_the_frames_own_size(tmp_path):
     "On BIWI-format frames of 320x240 (not 640x480), the training metric, the summary and evaluate report the same error, in those pixels."
     import numpy as np
     from PIL import Image
-    from fastai_ch6.data import biwi_head_pose
-    from fastai_ch6.train import train_task, evaluate
+    from fastai_ch6.sources import biwi_head_pose
+    from fastai_ch6.train import train_task
+    from fastai_ch6.inference import evaluate
     src = biwi_head_pose('synthetic', dest=tmp_path/'biwi', frames_per_person=3)
     for cal in src.glob('*/rgb.cal'):                                 # half-size frames: halve the intrinsics and the image size
         lines = cal.read_text().splitlines()
@@ -182,7 +185,7 @@ def test_pixel_errors_use_the_frames_own_size(tmp_path):
     e = evaluate(tmp_path/'reg', src)
     assert e['n'] == s['n_valid'] == 3 and abs(e['center_error_px'] - s['center_error_px']) < 1e-2, (e, s)
     from fastai_ch6.data import get_ctr
-    from fastai_ch6.train import predict
+    from fastai_ch6.inference import predict
     frames = sorted((src/'13').glob('*_rgb.jpg'))                    # measured independently: predicted pixels against get_ctr's
     p = predict(tmp_path/'reg', frames)
     true = np.array([get_ctr(f).tolist() for f in frames])

@@ -105,7 +105,7 @@ def test_model_json_values_are_checked_like_the_options(key, value, expect, run,
 # Item 12: the shared pair loads on its own
 
 def test_the_shared_pair_loads_on_its_own(run, tiny, tmp_path):
-    from fastai_ch6.train import load_model
+    from fastai_ch6.inference import load_model
     pair = tmp_path/'shared'; pair.mkdir()
     for f in ('model.pth', 'model.json'): shutil.copy(run/f, pair/f)
     r = ch6_here('predict', pair, tiny/'test')
@@ -123,7 +123,7 @@ def test_a_run_folder_without_its_summary_is_still_refused_naming_the_right_file
 # Item 17: damaged files end in one line that says what and where
 
 def test_a_damaged_shipped_body_is_named(tiny, tmp_path, monkeypatch):
-    import fastai_ch6.models as models
+    import fastai_ch6.models as models, fastai_ch6.pretrain as pretrain
     from fastai_ch6.models import course_resnet, load_body
     good = models.weights_path()
     broken = tmp_path/'weights'/'course_resnet.pth'; broken.parent.mkdir()
@@ -134,7 +134,7 @@ def test_a_damaged_shipped_body_is_named(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(models, 'weights_path', lambda: broken)       # where the package's own body is looked for: a damaged copy
     r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', tmp_path/'ml', '--epochs', 1, '--size', 32)
     _one_line_error(r, str(broken), 'damaged', 'reinstall fastai_ch6')
-    assert _sha(good) == models.model_card(good)['sha256']            # the real shipped file was never touched
+    assert _sha(good) == pretrain.model_card(good)['sha256']            # the real shipped file was never touched
 
 @pytest.mark.parametrize('change,expect', [
     (lambda i: {k: v for k, v in i.items() if k != 'size'}, "key 'size' is missing"),

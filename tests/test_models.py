@@ -7,23 +7,28 @@ from torch import nn
 import fastai_ch6.data as data
 import fastai_ch6.standins as standins
 import fastai_ch6.models as models
-from fastai_ch6.models import (course_resnet, fractal_corpus, shapes_corpus, weights_path, model_card, load_body, CORPUS_STATS)
+import fastai_ch6.pretrain as pretrain
+import fastai_ch6.corpus as corpus
+from fastai_ch6.models import course_resnet, weights_path, load_body, CORPUS_STATS
+from fastai_ch6.pretrain import model_card
+from fastai_ch6.corpus import fractal_corpus, shapes_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 # everything that draws the stand-ins, or knows what they look like
 DRAWING = ['GLYPHS', 'GLYPH_ASPECT', 'draw_glyph', '_voc_image', '_background', '_draw_head', '_person_look', '_biwi_frame',
            '_obj_text', 'write_pascal_2007', 'write_biwi_head_pose', 'pascal_2007', 'biwi_head_pose']
 
-def test_models_source_never_names_the_stand_ins_drawing_code():
-    tree = ast.parse(inspect.getsource(models))
+@pytest.mark.parametrize('module', [models, corpus, pretrain], ids=['models', 'corpus', 'pretrain'])
+def test_models_source_never_names_the_stand_ins_drawing_code(module):
+    tree = ast.parse(inspect.getsource(module))
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     imported = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not (names | imported) & set(DRAWING)
     from_data = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or '').split('.')[-1] in ('data', 'standins')
                  for a in n.names}
-    assert from_data <= {'cache_dir'}, f"models imports {from_data - {'cache_dir'}} from the stand-ins' modules"
-    assert not set(DRAWING) & set(vars(models))
+    assert from_data <= {'cache_dir'}, f"{module.__name__} imports {from_data - {'cache_dir'}} from the stand-ins' modules"
+    assert not set(DRAWING) & set(vars(module))
 
 def test_corpus_generation_never_reaches_the_drawing_code(monkeypatch):
     def boom(*a, **k): raise AssertionError("the corpus reached the stand-ins' drawing code")

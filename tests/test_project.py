@@ -129,7 +129,7 @@ def test_pinned_stack_can_export_and_reload_a_learner(tmp_path):
     "Learner.export -> load_learner works on the pinned stack (plum-dispatch 2.10 breaks it: see constraints.txt)."
     from fastai.vision.all import DataBlock, ImageBlock, MultiCategoryBlock, ColReader, ColSplitter, Resize, Learner, \
         BCEWithLogitsLossFlat, load_learner, nn, pd, torch
-    from fastai_ch6.data import pascal_2007
+    from fastai_ch6.sources import pascal_2007
     path = pascal_2007('synthetic', dest=tmp_path/'voc', n_train=40, n_test=0)
     df = pd.read_csv(path/'train.csv')
     dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_x=ColReader('fname', pref=path/'train'),
@@ -144,15 +144,24 @@ def test_pinned_stack_can_export_and_reload_a_learner(tmp_path):
     assert torch.equal(learn.model(x), learn2.model(x))
     assert list(learn2.dls.vocab) == list(dls.vocab)
 
-# ---- the shape of the package (issue 11) -------------------------------------------------------------------------
-# Each module may import only from the modules before it: shared helpers, then the data layer, the lesson modules, the main job.
-LAYERS = ['core', 'standins', 'data', 'datablock', 'losses', 'metrics', 'models', 'thresholds', 'regression', 'train', 'cli', 'all']
+# ---- the shape of the package -------------------------------------------------------------------------------------
+# The notebooks are numbered in dependency order: each module may import only from the modules of lower-numbered notebooks.
+def notebook_modules(nbs=ROOT/'nbs'):
+    "[(notebook name, module it exports)] in the notebooks' order, nbs/NN_*.ipynb, read from each one's `default_exp`."
+    out = []
+    for f in sorted(Path(nbs).glob('[0-9][0-9]_*.ipynb')):
+        src = '\n'.join(''.join(c['source']) for c in json.loads(f.read_text())['cells'] if c['cell_type'] == 'code')
+        m = re.search(r'^#\|\s*default_exp\s+(\S+)', src, re.M)
+        out.append((f.name, m.group(1) if m else None))
+    return out
 
-def _our_imports(fname):
-    "Names of the `fastai_ch6` modules that `fname` imports, anywhere in the file (top level or inside functions)."
+LAYERS = [m for _, m in notebook_modules() if m] + ['all']
+
+def _our_imports(fname=None, text=None):
+    "Names of the `fastai_ch6` modules that `fname` (or the code `text`) imports, anywhere (top level or inside functions)."
     import ast
     found = set()
-    for node in ast.walk(ast.parse(Path(fname).read_text())):
+    for node in ast.walk(ast.parse(text if text is not None else Path(fname).read_text())):
         if isinstance(node, ast.ImportFrom):
             mod = node.module or ''
             if node.level == 1 and mod: found.add(mod.split('.')[0])
@@ -172,11 +181,35 @@ def _arrows_back():
             if dep in LAYERS and LAYERS.index(dep) >= i: back.append(f'{m} imports {dep}')
     return back
 
-def test_imports_run_one_way_from_the_data_to_the_main_job():
-    "The picture of the package: core → standins → data → datablock → losses/metrics/models → thresholds/regression → train → cli, no arrow back."
+def test_imports_run_one_way_from_the_machinery_to_the_main_job():
+    "The package in the notebooks' order: machinery (00-04) → the chapter (05-11) → the course's body (12-13) → the main job (14-19), no arrow back."
     mods = {p.stem for p in (ROOT/'fastai_ch6').glob('*.py') if not p.stem.startswith('_')}
-    assert mods <= set(LAYERS), f"modules without a place in LAYERS: {sorted(mods - set(LAYERS))}"
+    assert mods <= set(LAYERS), f"modules without a notebook: {sorted(mods - set(LAYERS))}"
     assert not _arrows_back(), _arrows_back()
+
+def _later_imports(nbs=ROOT/'nbs'):
+    "['NN_x.ipynb imports m'] for every cell of a numbered notebook that imports a module exported by a later-numbered notebook."
+    order = notebook_modules(nbs); rank = {m: i for i, (_, m) in enumerate(order) if m}
+    bad = []
+    for i, (name, _) in enumerate(order):
+        for c in json.loads((Path(nbs)/name).read_text())['cells']:
+            if c['cell_type'] != 'code': continue
+            code = '\n'.join(l for l in ''.join(c['source']).splitlines() if not l.lstrip().startswith(('%', '!')))
+            try: deps = _our_imports(text=code)
+            except SyntaxError: continue
+            bad += [f'{name} imports {d}' for d in sorted(deps) if rank.get(d, -1) > i]
+    return bad
+
+def test_no_lesson_imports_from_a_later_notebook():
+    "A reader meets every name before it is used: no cell of a notebook imports a module that a later notebook exports."
+    assert not _later_imports(), _later_imports()
+
+def test_the_later_import_check_can_fail(tmp_path):
+    def nb(name, *sources):
+        (tmp_path/name).write_text(json.dumps({'cells': [{'cell_type': 'code', 'source': s} for s in sources]}))
+    nb('00_a.ipynb', '#| default_exp a', 'from fastai_ch6.b import f')           # 00 uses what 01 defines
+    nb('01_b.ipynb', '#| default_exp b', 'from fastai_ch6.a import g\n%time g()')
+    assert _later_imports(tmp_path) == ['00_a.ipynb imports b']
 
 def test_the_import_check_sees_an_arrow_back(tmp_path, monkeypatch):
     "The check above can fail: a module importing a later one is reported, whether the import is at the top or inside a function."
@@ -185,7 +218,7 @@ def test_the_import_check_sees_an_arrow_back(tmp_path, monkeypatch):
     assert _our_imports(f) == {'train', 'cli', 'models'}
 
 GENERIC = {'predict', 'evaluate', 'main', 'project', 'TASKS', 'DEFAULTS', 'GLYPHS', 'draw_glyph', 'HEAD_WIDTH_MM',
-           'rotation_matrix', 'cal_text', 'pose_text', 'check_option', 'atomic_write', 'plain'}
+           'rotation_matrix', 'cal_text', 'pose_text', 'check_option', 'atomic_write'}   # `plain` is lesson 07's
 
 def test_all_leaves_generic_and_internal_names_out():
     "`from fastai_ch6.all import *` brings in what a reader of the lessons uses, not the main job's generic names or generator internals."
@@ -242,17 +275,10 @@ def _private_attributes(fname):
     return sorted({f"{m}.{n.attr}" for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith('_')
                    and not n.attr.startswith('__') and (m := module(n.value)) and m != me})
 
-# Private names the package still uses across modules today: to be made public (or moved) and then removed from here.
-# The test fails when an entry is no longer found, so this list can only shrink.
-KNOWN_PRIVATE_CROSSINGS = {'cli.py': ['train._summary_line']}
-
 def test_no_private_helper_crosses_modules():
     "What one module shares with another is public (and documented); a private `_name` stays in the module that defines it."
     found = {p.name: _private_imports(p) + _private_attributes(p) for p in sorted((ROOT/'fastai_ch6').glob('*.py')) if p.name != '_modidx.py'}
-    bad = {k: [x for x in v if x not in KNOWN_PRIVATE_CROSSINGS.get(k, [])] for k, v in found.items()}
-    assert not {k: v for k, v in bad.items() if v}, bad
-    stale = {k: [x for x in v if x not in found.get(k, [])] for k, v in KNOWN_PRIVATE_CROSSINGS.items()}
-    assert not {k: v for k, v in stale.items() if v}, f"no longer found, remove from KNOWN_PRIVATE_CROSSINGS: {stale}"
+    assert not {k: v for k, v in found.items() if v}, found
 
 def test_the_private_import_check_can_fail(tmp_path):
     (tmp_path/'m.py').write_text("from .losses import _plain\nfrom fastai_ch6.metrics import check_multilabel, _check\n")

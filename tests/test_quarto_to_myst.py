@@ -10,7 +10,7 @@ from quarto_to_myst import (adapt_code_cell, adapt_markdown, adapt_notebook, anc
                             add_image_alts, fastai_doc_url, drop_progress_bars)
 
 SITE = 'https://fastai-ch6.github.io/fastai_ch6'
-PAGES = {'index.ipynb': 'index', '00_data.ipynb': 'data', '01_datablock.ipynb': 'datablock'}
+PAGES = {'index.ipynb': 'index', '05_data.ipynb': 'data', '06_datablock.ipynb': 'datablock'}
 
 def code(source, outputs=()): return {'cell_type': 'code', 'metadata': {}, 'source': source, 'outputs': list(outputs), 'execution_count': 1}
 def md_out(text): return {'output_type': 'execute_result', 'data': {'text/markdown': text, 'text/plain': '<x>'}, 'metadata': {}}
@@ -34,7 +34,7 @@ def test_no_frontmatter():
     assert pop_frontmatter(nb) == {} and len(nb['cells']) == 1
 
 def test_page_name_follows_nbdev():
-    assert page_name('00_data.ipynb') == 'data' and page_name('05_Regression.ipynb') == 'regression'
+    assert page_name('05_data.ipynb') == 'data' and page_name('05_Regression.ipynb') == 'regression'
     assert page_name('index.ipynb') == 'index' and page_name('01a_extra_bits.ipynb') == 'extra_bits'
 
 # --- callouts and divs ----------------------------------------------------------------------------
@@ -75,8 +75,8 @@ def test_attributes_on_local_links_and_images_are_dropped():
 
 def test_links_to_published_pages_and_notebooks_point_into_this_site():
     assert rewrite_links(f'[`pascal_2007`]({SITE}/data.html#pascal_2007)', PAGES, SITE) == '[`pascal_2007`](data.ipynb#pascal_2007)'
-    assert rewrite_links('[lesson 1](01_datablock.ipynb)', PAGES, SITE) == '[lesson 1](datablock.ipynb)'
-    assert rewrite_links('[x](00_data.ipynb#choosing-the-source)', PAGES, SITE) == '[x](data.ipynb#choosing-the-source)'
+    assert rewrite_links('[lesson 6](06_datablock.ipynb)', PAGES, SITE) == '[lesson 6](datablock.ipynb)'
+    assert rewrite_links('[x](05_data.ipynb#choosing-the-source)', PAGES, SITE) == '[x](data.ipynb#choosing-the-source)'
     for keep in ['[fastai](https://docs.fast.ai/data.block.html#DataBlock)', f'[gone]({SITE}/other.html)', '[top](#top)']:
         assert rewrite_links(keep, PAGES, SITE) == keep
 
@@ -158,12 +158,12 @@ def test_headings_renumbered_without_jumps():
 def test_links_to_names_no_page_documents_become_plain_names():
     anchors = {'data': anchors_of(['### get_ctr', '## The real datasets {#sec-real}'])}
     assert anchors['data'] == {'get_ctr', 'the-real-datasets'}
-    text = f'[`get_ctr`]({SITE}/data.html#get_ctr) and [`_fname_problem`]({SITE}/data.html#_fname_problem) and [a section](00_data.ipynb#nowhere)'
+    text = f'[`get_ctr`]({SITE}/data.html#get_ctr) and [`_fname_problem`]({SITE}/data.html#_fname_problem) and [a section](05_data.ipynb#nowhere)'
     assert rewrite_links(text, PAGES, SITE, anchors) == \
         '[`get_ctr`](data.ipynb#get_ctr) and `_fname_problem` and [a section](data.ipynb#nowhere)'   # prose links stay, for Sphinx to check
 
 def test_names_said_to_be_fastais_or_pytorchs_do_not_link_to_the_course():
-    pages = {**PAGES, '03_multilabel.ipynb': 'multilabel'}
+    pages = {**PAGES, '09_multilabel.ipynb': 'multilabel'}
     link = f'[`accuracy_multi`]({SITE}/multilabel.html#accuracy_multi)'
     assert rewrite_links(f"the course's {link}", pages, SITE) == "the course's [`accuracy_multi`](multilabel.ipynb#accuracy_multi)"
     assert rewrite_links(f"fastai's {link}", pages, SITE) == "fastai's [`accuracy_multi`](https://docs.fast.ai/metrics.html#accuracy_multi)"
@@ -213,9 +213,9 @@ def test_whole_notebook_with_show_doc_links():
 # --- sidebar ----------------------------------------------------------------------------------------
 
 def test_sidebar_entries_in_order_with_sections():
-    sb = {'website': {'sidebar': {'contents': ['index.ipynb', '00_data.ipynb',
-          {'section': 'Multi-label', 'contents': ['01_datablock.ipynb', {'href': '02_loss.ipynb', 'text': 'Loss'}]}]}}}
-    assert sidebar_entries(sb) == [(None, ['index.ipynb', '00_data.ipynb']), ('Multi-label', ['01_datablock.ipynb', '02_loss.ipynb'])]
+    sb = {'website': {'sidebar': {'contents': ['index.ipynb', '05_data.ipynb',
+          {'section': 'Multi-label', 'contents': ['06_datablock.ipynb', {'href': '02_loss.ipynb', 'text': 'Loss'}]}]}}}
+    assert sidebar_entries(sb) == [(None, ['index.ipynb', '05_data.ipynb']), ('Multi-label', ['06_datablock.ipynb', '02_loss.ipynb'])]
     assert sidebar_entries({}) == []
 
 def test_the_projects_own_sidebar_is_read():
@@ -237,7 +237,7 @@ def test_link_names_links_what_nbdevs_lookup_knows_in_prose_only():
 
 def test_link_lessons_links_every_lesson_mention():
     from quarto_to_myst import link_lessons
-    pages = {'03_multilabel.ipynb': 'multilabel', '05_regression.ipynb': 'regression', '06_train.ipynb': 'train'}
-    out = link_lessons("See lesson 06, lessons 03 and 05, [lesson 05](05_regression.ipynb), `lesson 3` and lesson 42.\n## Lesson 3", pages)
-    assert out == ("See [lesson 06](06_train.ipynb), [lessons 03](03_multilabel.ipynb) and [05](05_regression.ipynb), "
-                   "[lesson 05](05_regression.ipynb), `lesson 3` and lesson 42.\n## Lesson 3")
+    pages = {'09_multilabel.ipynb': 'multilabel', '11_regression.ipynb': 'regression', '16_train.ipynb': 'train'}
+    out = link_lessons("See lesson 16, lessons 09 and 11, [lesson 11](11_regression.ipynb), `lesson 9` and lesson 42.\n## Lesson 9", pages)
+    assert out == ("See [lesson 16](16_train.ipynb), [lessons 09](09_multilabel.ipynb) and [05](11_regression.ipynb), "
+                   "[lesson 11](11_regression.ipynb), `lesson 9` and lesson 42.\n## Lesson 9")

@@ -163,7 +163,7 @@ def test_evaluate_without_validation_rows_says_so(run, tiny, tmp_path):
 
 def test_tests_use_a_temporary_cache(run, tiny, monkeypatch):
     "The package's cache is conftest's temporary folder, and what a test built there (the resized copy of `tiny` that `run` trained on) is not in the user's cache."
-    from fastai_ch6.standins import cache_dir
+    from fastai_ch6.core import cache_dir
     temp = Path(os.environ['FASTAI_CH6_CACHE'])
     assert temp.name.startswith('fastai_ch6-test-cache-') and cache_dir() == temp
     names = {f.name for f in (tiny/'train').iterdir()}
@@ -200,7 +200,8 @@ def test_a_kill_between_checkpoint_and_metrics_loses_no_row(tmp_path, monkeypatc
     "An epoch's metrics row is on disk before its checkpoint: a kill right after the checkpoint leaves the row there too."
     import torch
     from fastai.vision.all import Learner, DataLoaders, nn, BCEWithLogitsLossFlat, set_seed
-    from fastai_ch6.train import EpochCheckpoint, MetricsCSV
+    from fastai_ch6.runs import EpochCheckpoint
+    from fastai_ch6.train import MetricsCSV
     save = EpochCheckpoint.after_epoch
     def save_then_die(self):
         save(self)
@@ -224,7 +225,7 @@ def test_damaged_model_files_are_named(run, tiny, tmp_path):
 def test_default_threads_sees_other_busy_programs():
     "Two busy processes beside us: busy_cores counts them (not the lagging load average), and default_threads backs off to one."
     import subprocess, sys, time
-    from fastai_ch6.core import busy_cores, default_threads
+    from fastai_ch6.speed import busy_cores, default_threads
     spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(2)]
     try:
         time.sleep(0.5)

@@ -35,7 +35,7 @@ def md_cell(text): return {'cell_type': 'markdown', 'metadata': {}, 'source': te
 # Front matter
 
 def page_name(nb_name):
-    "The page nbdev/Quarto publish notebook `nb_name` as (nbdev's rule): `00_data.ipynb` -> `data`."
+    "The page nbdev/Quarto publish notebook `nb_name` as (nbdev's rule): `05_data.ipynb` -> `data`."
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb_name).stem.lower())
 
 def pop_frontmatter(nb):
@@ -146,9 +146,9 @@ def slug(heading):
     return re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-')
 
 def rewrite_links(text, pages, site_url, anchors=None):
-    """Point links at this site's pages: `{site_url}/data.html#x` and `00_data.ipynb#x` -> `data.ipynb#x`.
+    """Point links at this site's pages: `{site_url}/data.html#x` and `05_data.ipynb#x` -> `data.ipynb#x`.
 
-    `pages` maps notebook file names (`00_data.ipynb`) to page names (`data`). Sphinx then checks every
+    `pages` maps notebook file names (`05_data.ipynb`) to page names (`data`). Sphinx then checks every
     such link: one to a page or a heading that does not exist is a build warning, hence an error.
     Links into the published site whose page is not built here are left as they are. Where `anchors` ({page: set of
     anchors}) is given, nbdev's automatic links to a name that no page documents (a private helper, say) become the
@@ -233,7 +233,7 @@ _LESSON = re.compile(r'(?<![\[\w/])\b([Ll]essons?)\s+(\d{1,2})\b((?:(?:,\s*|,?\s
 
 def link_lessons(text, pages):
     """Every "lesson N" (and "lessons N and M") in prose as a link to that lesson's page: `pages` maps notebook file names
-    (`06_train.ipynb`) to page names. Not in code, headings, or the text of a link; numbers with no lesson stay text."""
+    (`16_train.ipynb`) to page names. Not in code, headings, or the text of a link; numbers with no lesson stay text."""
     by_num = {int(m.group(1)): n for n in pages if (m := re.match(r'^(\d+)_', n))}
     def target(num): return by_num.get(int(num))          # the notebook: rewrite_links makes it the page
     def in_line(line):

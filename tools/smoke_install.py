@@ -4,7 +4,7 @@ which `ImageDataLoaders.from_df` uses with its default columns. Each is exercise
 import sys, tempfile
 from pathlib import Path
 from fastai.vision.all import ImageDataLoaders, Learner, BCEWithLogitsLossFlat, load_learner, nn, pd, torch, Resize
-from fastai_ch6.data import pascal_2007
+from fastai_ch6.sources import pascal_2007
 
 with tempfile.TemporaryDirectory() as d:
     path = pascal_2007('synthetic', dest=Path(d)/'voc', n_train=40, n_test=0)
