@@ -36,7 +36,7 @@ def test_real_source_offline_fails_at_once_naming_the_stand_in(tmp_cache, tmp_pa
     assert "pascal_2007(source='synthetic')" in r.stderr and 'FASTAI_CH6_DATA=synthetic' in r.stderr
     assert time.time() - t < 45   # it does not hang (the probe's timeout is 3 s)
 
-GEN = "import sys; from fastai_ch6.data import pascal_2007; pascal_2007('synthetic', dest=sys.argv[1], n_train=4000, n_test=0)"
+GEN = "import sys; from fastai_ch6.sources import pascal_2007; pascal_2007('synthetic', dest=sys.argv[1], n_train=4000, n_test=0)"
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGKILL])
 def test_interrupted_generation_leaves_no_half_dataset(tmp_path, sig):

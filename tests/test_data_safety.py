@@ -5,6 +5,7 @@ import numpy as np, pytest
 from PIL import Image
 
 import fastai_ch6.data as data
+import fastai_ch6.sources as sources
 from fastai_ch6.core import DataFormatError
 from fastai_ch6.sources import pascal_2007, biwi_head_pose
 from fastai_ch6.data import read_labels_csv, check_biwi
@@ -32,7 +33,7 @@ def test_synthetic_dest_with_user_files_is_refused_and_kept(make, tmp_path, tmp_
 def test_auto_offline_dest_keeps_user_files(make, tmp_path, tmp_cache, monkeypatch, capsys):
     "With the default source offline, `dest` is where datasets are extracted: the stand-in goes in a sub-folder of it."
     monkeypatch.delenv('FASTAI_CH6_DATA', raising=False)
-    monkeypatch.setattr(data, '_reachable', lambda *a, **k: False)   # offline, whatever this machine can reach
+    monkeypatch.setattr(sources, '_reachable', lambda *a, **k: False)   # offline, whatever this machine can reach
     mine = _user_folder(tmp_path)
     root = make(dest=mine, **SMALL[make])
     assert (mine/'keep.txt').read_text() == 'my notes'

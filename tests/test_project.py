@@ -289,3 +289,37 @@ def test_the_private_import_check_can_fail(tmp_path):
     assert _private_attributes(tmp_path/'m.py') == ['data._standin_dest', 'losses._plain', 'metrics._check', 'thresholds._x', 'train._summary_line']
     (tmp_path/'train.py').write_text("from . import train as T, data\nT._own, data._x\n")
     assert _private_attributes(tmp_path/'train.py') == ['data._x']       # a module's own private names are its own
+
+# ---- the chapter in front: lessons 05-11 are the chapter's code, the machinery lives in its own notebooks ------------------
+def test_the_chapter_lessons_are_mostly_the_chapters_code():
+    "At least 85% of the code cells of lessons 05-11 use only the chapter's names (tools/chapter_cells.py says which do not)."
+    from chapter_cells import chapter_share, lessons, machinery_names
+    m = machinery_names(); ok = n = 0
+    for f in lessons():
+        a, b, _ = chapter_share(f, m); ok += a; n += b
+    assert n > 300 and ok/n >= 0.85, f"{ok}/{n} chapter-only code cells: run python tools/chapter_cells.py"
+
+def test_the_chapter_count_sees_machinery(tmp_path):
+    "The count can fail: a cell that sets threads or uses the cache's lock is machinery; one that builds a DataBlock is not."
+    from chapter_cells import chapter_share, machinery_names
+    cells = ["dls = pascal_dls(size=64)\nlearn = vision_learner(dls, course_resnet)",
+             "torch.set_num_threads(1)", "with locked(cache_dir()/'x.lock'): pass", "#| hide\nfrom fastai_ch6.core import locked"]
+    (tmp_path/'05_x.ipynb').write_text(json.dumps({'cells': [{'cell_type': 'code', 'source': s} for s in cells]}))
+    ok, n, hits = chapter_share(tmp_path/'05_x.ipynb', machinery_names())
+    assert (ok, n) == (1, 3) and hits == [['set_num_threads'], ['cache_dir', 'locked']], (ok, n, hits)
+
+def _module_sizes():
+    "{module: (lines, exported names)} of the package's modules."
+    import ast
+    out = {}
+    for p in sorted((ROOT/'fastai_ch6').glob('*.py')):
+        if p.name.startswith('_') or p.stem == 'all': continue    # `all` re-exports the lessons' names
+        tree = ast.parse(p.read_text())
+        alls = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets)]
+        out[p.stem] = (len(p.read_text().splitlines()), len(alls[0]) if alls else 0)
+    return out
+
+def test_no_module_is_a_god_module():
+    "Each module holds one concept: at most 400 lines and 25 exported names (the old train.py had 985 lines, models.py 654)."
+    big = {m: s for m, s in _module_sizes().items() if s[0] > 400 or s[1] > 25}
+    assert not big, big

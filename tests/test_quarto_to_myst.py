@@ -239,5 +239,5 @@ def test_link_lessons_links_every_lesson_mention():
     from quarto_to_myst import link_lessons
     pages = {'09_multilabel.ipynb': 'multilabel', '11_regression.ipynb': 'regression', '16_train.ipynb': 'train'}
     out = link_lessons("See lesson 16, lessons 09 and 11, [lesson 11](11_regression.ipynb), `lesson 9` and lesson 42.\n## Lesson 9", pages)
-    assert out == ("See [lesson 16](16_train.ipynb), [lessons 09](09_multilabel.ipynb) and [05](11_regression.ipynb), "
+    assert out == ("See [lesson 16](16_train.ipynb), [lessons 09](09_multilabel.ipynb) and [11](11_regression.ipynb), "
                    "[lesson 11](11_regression.ipynb), `lesson 9` and lesson 42.\n## Lesson 9")
