@@ -33,7 +33,7 @@ from fastai_ch6.speed import torch_threads
 from fastai_ch6.learners import task_defaults, task_dls, default_data, frame_sizes, FINE_TUNE
 from fastai_ch6.train import train_task, fine_tune_from
 from fastai_ch6.models import course_resnet, SpatialSoftArgmax, grid_cut
-from fastai_ch6.regression import center_error_metric, center_errors_px
+from fastai_ch6.regression import center_error_metric, center_distances_px
 
 def by_train_task(how, seed, threads, out):
     arch = 'course_resnet' if how == 'point' else 'small'
@@ -51,7 +51,7 @@ def by_vision_learner(how, seed, threads, out):
         learn = vision_learner(dls, course_resnet, custom_head=head, **kw)
     with torch_threads(threads), learn.no_bar(), learn.no_logging():
         fine_tune_from(learn, FINE_TUNE['epochs'], FINE_TUNE['lr'], FINE_TUNE['freeze_epochs'])
-        return float(center_errors_px(*learn.get_preds()).mean())
+        return float(center_distances_px(*learn.get_preds()).mean())
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -10,7 +10,7 @@ import torch
 from fastai.vision.all import *
 from fastai_ch6.sources import biwi_head_pose
 from fastai_ch6.data import get_ctr
-from fastai_ch6.regression import biwi_dls, center_error_px, center_error_pct, center_errors_px
+from fastai_ch6.regression import biwi_dls, center_error_px, center_error_pct, center_distances_px
 from fastai_ch6.models import head_cnn
 
 def main():
@@ -30,7 +30,7 @@ def main():
     with learn.no_bar(): learn.fit_one_cycle(a.epochs, a.lr)
     fit_s = time.perf_counter() - t
     preds, targs = learn.get_preds()
-    err = center_errors_px(preds, targs)
+    err = center_distances_px(preds, targs)
     train_ctr = torch.stack([get_ctr(f) for f in dls.train_ds.items]).mean(0)
     chance = (torch.stack([get_ctr(f) for f in dls.valid_ds.items]) - train_ctr).norm(dim=1).mean()
     print(f'load average after {os.getloadavg()}')

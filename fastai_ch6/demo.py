@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .core import DataFormatError, TASKS
 from .sources import DatasetUnavailable, biwi_head_pose, pascal_2007
-from .data import get_ctr, label_counts, read_labels_csv
+from .data import VALID_PERSON, biwi_frames, get_ctr, label_counts, read_labels_csv
 from .runs import refuse_results
 from .learners import default_data, task_defaults
 from .train import train_task
@@ -38,7 +38,7 @@ def run_demo(out:Path='ch6-output', # output folder: one sub-folder per task
         s = train_task(task, out=out/task, overwrite=overwrite, lr=task_defaults(task)['lr'], hint=hint)
         data = default_data(task)
         if task == 'multilabel': sample = sorted((data/'test').glob('*.jpg'))[:8]
-        else: person = s['config']['valid_person']; sample = sorted((data/person).glob('*_rgb.jpg'))[:8]
+        else: person = s['config']['valid_person']; sample = [f for f in biwi_frames(data) if f.parent.name == person][:8]
         save_predictions(predict(out/task, sample), out/task/'predictions.csv', overwrite=True)
         lines.append(f"  {task:10} {summary_line(task, s)} on {s['n_valid']} validation images; trained in {time.time()-t:.0f} s "
                      f"on {s['config']['threads']} thread(s)")
@@ -72,15 +72,15 @@ def describe_pascal(path:Path)->str:
 # %% ../nbs/18_demo.ipynb #3d456bb7
 def describe_biwi(path:Path)->str:
     "A short description of a BIWI-format dataset at `path` (a folder per recording: the real one's 24 are of 20 people), with the error of always guessing the mean centre on folder 13."
-    folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name.isdigit())
-    frames = {p.name: sorted(p.glob('*_rgb.jpg')) for p in folders}
-    ctrs = {k: np.stack([get_ctr(f).numpy() for f in v]) for k,v in frames.items() if v}
+    frames = {}
+    for f in biwi_frames(path): frames.setdefault(f.parent.name, []).append(f)      # the frames of each recording (folder)
+    ctrs = {k: np.stack([get_ctr(f).numpy() for f in v]) for k,v in frames.items()}
     lines = [f"BIWI_HEAD_POSE at {_tilde(path)}",
-             f"  {len(folders)} recordings (folders), {sum(map(len, frames.values()))} frames ({min(map(len, frames.values()))}-{max(map(len, frames.values()))} per recording)"]
-    if '13' in ctrs and len(ctrs) > 1:
-        train = np.concatenate([v for k,v in ctrs.items() if k != '13'])
-        err = np.linalg.norm(ctrs['13'] - train.mean(0), axis=1).mean()
-        lines.append(f"  head centres: mean ({train.mean(0)[0]:.0f}, {train.mean(0)[1]:.0f}) px; always guessing it gives {err:.0f} px mean error on folder 13")
+             f"  {len(frames)} recordings (folders), {sum(map(len, frames.values()))} frames ({min(map(len, frames.values()))}-{max(map(len, frames.values()))} per recording)"]
+    if VALID_PERSON in ctrs and len(ctrs) > 1:
+        train = np.concatenate([v for k,v in ctrs.items() if k != VALID_PERSON])
+        err = np.linalg.norm(ctrs[VALID_PERSON] - train.mean(0), axis=1).mean()
+        lines.append(f"  head centres: mean ({train.mean(0)[0]:.0f}, {train.mean(0)[1]:.0f}) px; always guessing it gives {err:.0f} px mean error on folder {VALID_PERSON}")
     return '\n'.join(lines)
 
 # %% ../nbs/18_demo.ipynb #839af3c1

@@ -17,10 +17,9 @@ from pathlib import Path
 from .core import DataFormatError, OutputError, TASKS, atomic_write, check_option, read_json
 from .sources import biwi_head_pose
 from .images import open_rgb, small_images
-from .data import VALID_PERSON, VOC_CLASSES, get_ctr, read_labels_csv
-from .regression import biwi_frames
+from .data import VALID_PERSON, VOC_CLASSES, biwi_frames, get_ctr, read_labels_csv
 from .runs import OutputExists, RESULT_FILES
-from .learners import check_data, check_options, default_data, frame_sizes, make_learner, resolve_arch, task_dls, unreadable_image
+from .learners import check_data, check_run_options, default_data, frame_sizes, make_learner, resolve_arch, task_dls, unreadable_image
 from .train import multilabel_scores, regression_scores
 
 # %% ../nbs/17_inference.ipynb #6a3c55a4
@@ -56,7 +55,7 @@ def _model_info(fname):
     vocab = info.get('vocab')
     if info['task'] == 'multilabel' and not (isinstance(vocab, list) and all(isinstance(v, str) for v in vocab)):
         raise bad(f"vocab={vocab!r}: a multilabel model lists its classes")
-    if info.get('valid_person') is not None and not isinstance(info['valid_person'], str): raise bad(f"valid_person={info['valid_person']!r}: not a folder name such as '13'")
+    if info.get('valid_person') is not None and not isinstance(info['valid_person'], str): raise bad(f"valid_person={info['valid_person']!r}: not a folder name such as {VALID_PERSON!r}")
     return info
 
 def load_weights(out:Path, # an output folder of `train_task` with `model.pth` and `model.json`
@@ -171,7 +170,7 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
             decimals:int=4, # multi-label: probabilities are rounded to this many places (centres: to 2, a hundredth of a pixel)
            )->pd.DataFrame:
     "Predict on `inputs` in batches: labels, the threshold and one probability column per class; or head centres in pixels of each image."
-    check_options(bs=bs, thresh=thresh)
+    check_run_options(bs=bs, thresh=thresh)
     learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
     if thresh is not None and learn.ch6_task != 'multilabel':
         raise ValueError(f"thresh={thresh}: a threshold is for multilabel models; this {learn.ch6_task} model predicts head centres. Leave out --thresh.")
@@ -245,7 +244,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
     learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
     task = learn.ch6_task
     if split not in ('valid', 'all'): raise ValueError(f"split={split!r}: use 'valid' or 'all'.")
-    check_options(bs=bs)
+    check_run_options(bs=bs)
     if task == 'multilabel' and valid_person is not None:
         raise ValueError(f"valid_person={valid_person}: a validation person is for regression models; this multilabel model validates on "
                          "the rows of train.csv whose is_valid is true. Leave out --valid-person.")

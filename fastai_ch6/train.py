@@ -19,12 +19,12 @@ from torch import Tensor
 
 from .core import DataFormatError, atomic_write, read_json
 from .speed import CPUMixedPrecision, KeepFreedMemory, cpu_speedups, default_threads, torch_threads
-from .data import VALID_PERSON
+from .data import FRAME_SIZE, VALID_PERSON
 from .metrics import accuracy_multi, f1_multi, mean_average_precision
-from .thresholds import best_thresholds, sweep_thresholds
-from .regression import center_errors_px
+from .thresholds import THRESHOLDS, best_thresholds, sweep_thresholds
+from .regression import center_distances_px
 from .runs import ContinueRun, EpochCheckpoint, RESULT_FILES, global_epoch, load_checkpoint, output_lock, prepare_out
-from .learners import check_data, check_options, cpu_broadcast, default_data, frame_sizes, has_weights, make_learner, resolve_arch, task_arch, task_defaults, task_dls
+from .learners import check_data, check_run_options, cpu_broadcast, default_data, frame_sizes, has_weights, make_learner, resolve_arch, task_arch, task_defaults, task_dls
 
 # %% ../nbs/16_train.ipynb #7cb3fd8e
 class MetricsCSV(Callback):
@@ -137,7 +137,7 @@ def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_le
 # %% ../nbs/16_train.ipynb #aedd46d7
 def _threshold_plot(preds, targs, thresh, fname):
     "Validation accuracy_multi and F1 against the threshold, with the chosen one marked, saved to `fname`."
-    th = torch.linspace(0.01, 0.99, 99)
+    th = THRESHOLDS
     acc = sweep_thresholds(preds, targs, th, metric='accuracy'); f1 = sweep_thresholds(preds, targs, th, metric='f1')
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(th, acc, label='accuracy_multi'); ax.plot(th, f1, label='F1 (macro)')
@@ -193,7 +193,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
     arch = task_arch(task, arch)
     pretrained = pretrained and has_weights(arch)
     d = task_defaults(task, arch, pretrained)
-    check_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen, seed=seed)
+    check_run_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen, seed=seed)
     arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
     cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
                arch=arch if isinstance(arch, str) else arch.__name__, pretrained=pretrained,
@@ -388,8 +388,8 @@ def multilabel_scores(preds:Tensor, # probabilities, one column per class
 # %% ../nbs/16_train.ipynb #2ade41cb
 def regression_scores(preds:Tensor, # predicted centres scaled to [-1, 1]
                       targs:Tensor, # true centres, same scale
-                      frames=(640, 480), # (width, height) of the frames in pixels: one for all, or `[n, 2]`, one per frame (`frame_sizes`)
+                      frames=FRAME_SIZE, # (width, height) of the frames in pixels: one for all, or `[n, 2]`, one per frame (`frame_sizes`)
                      )->dict:
     "The regression lesson's metrics: mean and 90th-percentile centre error in pixels of each frame."
-    e = center_errors_px(preds, targs, frames)
+    e = center_distances_px(preds, targs, frames)
     return dict(center_error_px=float(e.mean()), center_p90_px=float(e.quantile(.9)))

@@ -85,7 +85,7 @@ def test_a_16_bit_frame_is_decoded_to_its_grey(tmp_path):
 
 @pytest.mark.parametrize('copy', ['13 (copy)', '13_old', '1', '013'])
 def test_a_copy_of_the_validation_person_is_refused(biwi, tmp_path, copy):
-    from fastai_ch6.regression import biwi_frames
+    from fastai_ch6.data import biwi_frames
     d = _people(biwi, tmp_path/'biwi'); shutil.copytree(d/'13', d/copy)
     for check in (check_biwi, biwi_frames):
         with pytest.raises(DataFormatError) as e: check(d)

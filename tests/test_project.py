@@ -323,3 +323,115 @@ def test_no_module_is_a_god_module():
     "Each module holds one concept: at most 400 lines and 25 exported names (the old train.py had 985 lines, models.py 654)."
     big = {m: s for m, s in _module_sizes().items() if s[0] > 400 or s[1] > 25}
     assert not big, big
+
+# ---- One fact, one place: each fact of the chapter is written once in the package, and every module uses that one ----
+
+def _literals(kind, value, root=ROOT/'fastai_ch6'):
+    "'module.py:line' of each literal `value` in the package's code: a `tokenize.NUMBER` or `STRING` token (comments and words in messages do not count)."
+    import ast, io, tokenize
+    found = []
+    for p in sorted(Path(root).glob('*.py')):
+        if p.name == '_modidx.py': continue
+        for t in tokenize.generate_tokens(io.StringIO(p.read_text()).readline):
+            if t.type != kind: continue
+            try: v = ast.literal_eval(t.string)
+            except (ValueError, SyntaxError): continue                  # an f-string
+            if v == value: found.append(f'{p.name}:{t.start[0]}')
+    return found
+
+def _files_with(pattern, root=ROOT/'fastai_ch6'):
+    "'module.py:line' of each line of the package that matches the regular expression `pattern`."
+    return [f'{p.name}:{i}' for p in sorted(Path(root).glob('*.py')) if p.name != '_modidx.py'
+            for i, l in enumerate(p.read_text().splitlines(), 1) if re.search(pattern, l)]
+
+def _written_once(found, module, start, below=0):
+    "Assert that `found` (places 'module.py:line') is one place: the line `below` lines under the first of fastai_ch6/`module` that starts with `start`."
+    assert len(found) == 1, found
+    line = next(i for i, l in enumerate((ROOT/'fastai_ch6'/module).read_text().splitlines(), 1) if l.startswith(start))
+    assert found[0] == f'{module}:{line + below}', found
+
+def test_the_literal_scan_finds_code_not_comments(tmp_path):
+    "The scan above can fail: it reports a literal in code and in a default, not in a comment, an f-string or a longer number."
+    (tmp_path/'m.py').write_text("A = '13'  # '13' in a comment\ndef f(p='13', size=(640, 480)): return f\"{p}: '13'\", 6400\n")
+    import tokenize
+    assert _literals(tokenize.STRING, '13', tmp_path) == ['m.py:1', 'm.py:2']
+    assert _literals(tokenize.NUMBER, 640, tmp_path) == ['m.py:2']
+
+def test_the_validation_person_is_written_once():
+    "Person 13 is `data.VALID_PERSON`; every default and check uses that name, so changing it changes the whole course."
+    import tokenize
+    _written_once(_literals(tokenize.STRING, '13'), 'data.py', 'VALID_PERSON = ')
+
+def test_the_frame_size_is_written_once():
+    "BIWI's 640×480 is `FRAME_SIZE`, defined where the stand-in draws its frames (`standins`, lesson 02) and part of `data`'s names."
+    import tokenize
+    for v in (640, 480): _written_once(_literals(tokenize.NUMBER, v), 'standins.py', 'FRAME_SIZE = ')
+    from fastai_ch6 import data, standins
+    assert data.FRAME_SIZE is standins.FRAME_SIZE == (640, 480) and 'FRAME_SIZE' in data.__all__
+
+def test_biwi_frames_are_listed_in_one_place():
+    "One function lists a BIWI dataset's frames, `data.biwi_frames`; nothing else globs for `*_rgb.jpg` or calls `get_image_files`."
+    import tokenize
+    globs = _literals(tokenize.STRING, '*_rgb.jpg') + _literals(tokenize.STRING, '_rgb.jpg')
+    _written_once(globs, 'data.py', 'def biwi_frames', below=6)
+    assert not _files_with(r'get_image_files\('), _files_with(r'get_image_files\(')
+
+def test_biwi_frames_finds_what_get_image_files_finds(tiny_biwi):
+    "The course's listing and the chapter's `get_image_files` give the same frames, in the same order once sorted."
+    from fastai.data.transforms import get_image_files
+    from fastai_ch6.data import biwi_frames
+    assert list(biwi_frames(tiny_biwi)) == sorted(get_image_files(tiny_biwi)) and len(biwi_frames(tiny_biwi)) == 24*4
+
+def test_jpeg_draft_decoding_is_written_once():
+    "PIL's JPEG draft mode is called in `images.open_rgb` only; every other decoder passes `draft=` to it."
+    _written_once(_files_with(r'\.draft\('), 'images.py', 'def open_rgb', below=5)
+
+def test_the_f1_formula_is_written_once():
+    "F1 = 2TP / (2TP + FP + FN) is `metrics.f1_from_counts`; `f1_multi` and the threshold sweep call it."
+    _written_once(_files_with(r'2\s*\*\s*tp\b'), 'metrics.py', 'def f1_from_counts', below=5)
+
+def test_the_threshold_grid_is_written_once():
+    "The thresholds 0.01 ... 0.99 are `thresholds.THRESHOLDS`, which the sweep and the main job's threshold plot use."
+    _written_once(_files_with(r'linspace\(\s*0?\.01'), 'thresholds.py', 'THRESHOLDS = ')
+
+def test_the_validation_person_check_is_written_once(tiny_biwi, tmp_path):
+    "Whether the validation person has frames, and someone else too, is checked by `data.check_valid_person` alone: `check_biwi` and `biwi_dls` say the same."
+    import shutil, pytest
+    from fastai_ch6.data import check_biwi
+    from fastai_ch6.regression import biwi_dls
+    assert len(_files_with(r'no frames of person')) == 1, _files_with(r'no frames of person')
+    d = tmp_path/'biwi'; d.mkdir(); shutil.copytree(tiny_biwi/'13', d/'13')
+    for valid_person, says in (('05', "no frames of person '05' to validate on"), ('13', 'no training people: only folder 13')):
+        msgs = []
+        for check in (check_biwi, biwi_dls):
+            with pytest.raises(ValueError) as e: check(d, valid_person=valid_person)
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1] and says in msgs[0], msgs
+
+def _public_names():
+    "{module: its __all__} for every module of the package."
+    mods = sorted(p.stem for p in (ROOT/'fastai_ch6').glob('*.py') if not p.stem.startswith('_') and p.stem != 'all')
+    return {m: list(importlib.import_module(f'fastai_ch6.{m}').__all__) for m in mods}
+
+def _one_s_apart(names):
+    "Pairs of `names` that differ by one letter 's' only (`check_option`/`check_options`)."
+    names = sorted(set(names))
+    return [(a, b) for a in names for b in names if len(b) == len(a) + 1 and any(b[i] == 's' and b[:i] + b[i+1:] == a for i in range(len(b)))]
+
+def test_no_two_public_names_differ_by_one_s():
+    "Names that say what differs: no `center_error_px` beside a `center_errors_px` for the reader to mix up."
+    pairs = _one_s_apart(n for names in _public_names().values() for n in names)
+    assert not pairs, pairs
+
+def test_the_name_pair_check_can_fail():
+    assert _one_s_apart(['check_option', 'check_options', 'center_error_px', 'center_errors_px', 'biwi_dls', 'biwi_dl', 'sweep']) == \
+        [('biwi_dl', 'biwi_dls'), ('center_error_px', 'center_errors_px'), ('check_option', 'check_options')]
+
+def test_what_a_module_imports_from_another_is_public():
+    "A name one module imports from another is in that module's `__all__` (exported, documented), not in its private section."
+    import ast
+    public = _public_names()
+    bad = [f'{p.name} imports {n.module}.{a.name}' for p in sorted((ROOT/'fastai_ch6').glob('*.py')) if p.stem in public
+           for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in public
+           for a in n.names if a.name not in public[n.module]]
+    assert not bad, bad
