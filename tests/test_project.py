@@ -435,3 +435,35 @@ def test_what_a_module_imports_from_another_is_public():
            for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in public
            for a in n.names if a.name not in public[n.module]]
     assert not bad, bad
+def test_figures_in_lesson_prose_are_printed_or_pinned():
+    "Every figure a lesson's prose quotes is printed by one of its code cells or pinned by a test in it, so a re-run that moves it fails."
+    from prose_numbers import lessons, unbacked, unused_allowed
+    found = {p.name: unbacked(p) for p in lessons()}
+    assert len(found) == 9, sorted(found)                                  # lessons 05 to 13
+    assert not {k: v for k, v in found.items() if v}, found
+    assert not unused_allowed(lessons()), "tools/prose_numbers.py: ALLOWED lists figures no lesson quotes any more"
+
+def _notebook(path, cells):
+    "A tiny notebook: markdown for a str, a code cell for (source, output text)."
+    nb = dict(cells=[dict(cell_type='markdown', id=f'c{i}', metadata={}, source=c) if isinstance(c, str) else
+                     dict(cell_type='code', id=f'c{i}', metadata={}, source=c[0], execution_count=1,
+                          outputs=[dict(output_type='stream', name='stdout', text=c[1])] if c[1] else [])
+                     for i, c in enumerate(cells)], metadata={}, nbformat=4, nbformat_minor=5)
+    path.write_text(json.dumps(nb)); return path
+
+def test_the_prose_check_flags_an_unbacked_figure(tmp_path):
+    from prose_numbers import unbacked, main
+    nb = _notebook(tmp_path/'09_x.ipynb', [
+        ("err = 3.14159\nprint(f'{err:.3f} px')", "3.142 px\n"),
+        ("test_close(map_ft, 0.78, eps=0.02)", ""),
+        "The error is 3.14 px and the mAP 0.78: both backed. 640×480 frames, `thresh=0.35`, $\\sqrt{0.25}$, 20 classes, 5,011 images.",
+        "A stale sentence: the mAP is 0.968, the error 79 px, pretraining buys +0.34 and 87% are absent.",
+        "On a 2-core CPU an epoch takes 30 s, 5× faster than the book."])
+    assert [t for _, _, t in unbacked(nb)] == ['0.968', '79 px', '+0.34', '87%', '30 s', '5×']
+    assert {c for _, c, _ in unbacked(nb)} == {'c3', 'c4'}                     # the cell ids, to find them
+    assert main([str(nb)]) == 1
+    clean = _notebook(tmp_path/'10_y.ipynb', [("print(0.9681, 79.2, 0.34, 0.87)", "0.9681 79.2 0.34 0.87\n"),
+                                              "The mAP is 0.968, the error 79 px, +0.34, 87% absent."])
+    assert unbacked(clean) == [] and main([str(clean)]) == 0
+    timed = _notebook(tmp_path/'11_z.ipynb', [("print(30, 5)", "30 5\n"), "An epoch takes 30 s, 5× faster."])
+    assert [t for _, _, t in unbacked(timed)] == ['30 s', '5×']               # a machine's timing is flagged even when printed
