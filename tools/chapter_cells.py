@@ -28,8 +28,18 @@ def exported_names(module, root=ROOT):
         elif isinstance(n, ast.Assign): out |= {t.id for t in n.targets if isinstance(t, ast.Name)}
     return out - {'__all__'}
 
+def public_names(module, root=ROOT):
+    "The names in `fastai_ch6.<module>.__all__` (a chapter module may re-export a fact it shares, such as `FRAME_SIZE`)."
+    f = Path(root)/'fastai_ch6'/f'{module}.py'
+    if not f.exists(): return set()
+    for n in ast.parse(f.read_text()).body:
+        if isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets):
+            try: return set(ast.literal_eval(n.value))
+            except ValueError: return set()
+    return set()
+
 def machinery_names(root=ROOT):
-    chapter = set().union(*(exported_names(m, root) for m in CHAPTER))
+    chapter = set().union(*(exported_names(m, root) | public_names(m, root) for m in CHAPTER))
     return (set().union(*(exported_names(m, root) for m in MACHINERY)) - chapter - DATASETS) | INFRA
 
 def _is_setup(src):
