@@ -31,6 +31,9 @@ def test_options_are_checked_before_anything_heavy_is_imported():
     (['train', 'multilabel', '--epochs', 'ten'], "'ten' is not a number"),
     (['predict', 'm', 'x.jpg', '--thresh', '2'], 'thresh=2'),
     (['train', 'multilabel', '--valid-person', '05'], '--valid-person is for the regression task'),
+    (['train', 'regression', '--n-items', '10'], '--n-items is for the multilabel task: regression samples frames of each person with --per-person'),
+    (['train', 'multilabel', '--per-person', '10'], '--per-person is for the regression task: multilabel samples rows of train.csv with --n-items'),
+    (['train', 'regression', '--per-person', '0'], 'per-person=0: a sample needs at least 1 frame of each person'),
 ])
 def test_impossible_options_are_refused_in_one_line(args, expect, tmp_path):
     r = ch6_here(*args, cwd=tmp_path)
