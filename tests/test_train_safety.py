@@ -98,13 +98,13 @@ def test_files_of_two_runs_are_never_used_together(run, tiny, tmp_path):
     (out/'summary.json').unlink()                                         # a run that never finished
     _one_line_error(ch6_here('evaluate', out, '--data', tiny), 'do not come from the same finished run')
 
-def test_a_hostile_checkpoint_is_refused_without_running_it(tiny, tmp_path):
+def test_a_hostile_checkpoint_is_refused_without_running_it(run, tiny, tmp_path):
     out, marker = tmp_path/'ml', tmp_path/'pwned'
-    out.mkdir()
+    out.mkdir(); shutil.copy(run/'train_config.json', out)              # a run's settings, so that resuming reads the checkpoint
     class Hostile:
         def __reduce__(self): return (os.system, (f'touch {marker}',))
     (out/'checkpoint.pth').write_bytes(pickle.dumps({'model': Hostile(), 'opt': {}, 'epoch': 0, 'n_epoch': 2}))
-    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2, '--resume')
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, '--resume')
     _one_line_error(r, 'not a checkpoint of ours')
     assert not marker.exists()
 
