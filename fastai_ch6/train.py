@@ -277,6 +277,8 @@ def _resume_config(out, config):
     if not isinstance(old, dict) or not old.get('run_id'):        # written with the first checkpoint: a run of ours always has it
         raise DataFormatError(f"{out/'train_config.json'}: missing, or without the run's id, so the checkpoint cannot be matched to its run. "
                               "Train again with --overwrite.")
+    if old.get('task') != config['task']:
+        raise DataFormatError(f"{out}: a run of the {old.get('task')} task, not {config['task']}. Resume with the same task, or choose another --out.")
     if config['lr'] is None: config = dict(config, lr=old.get('lr'))
     same = [k for k in config if k not in ('threads', 'bf16')]   # these change only the speed and the last digits
     if {k: old.get(k) for k in same} != {k: config[k] for k in same}:

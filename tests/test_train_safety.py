@@ -188,9 +188,10 @@ def test_a_log_gets_one_line_per_epoch(tiny, tmp_path):
     assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout + r.stderr            # no redrawn progress bars
 
 def test_resuming_with_the_other_tasks_checkpoint_says_so(run, tiny_biwi, tmp_path):
-    out = tmp_path/'reg'; out.mkdir(); shutil.copy(run/'checkpoint.pth', out/'checkpoint.pth')
+    out = tmp_path/'reg'; out.mkdir()
+    for f in ('checkpoint.pth', 'train_config.json'): shutil.copy(run/f, out/f)
     r = ch6_here('train', 'regression', '--lr', '1e-2', '--data', tiny_biwi, '--out', out, '--epochs', 2, '--resume', '--bs', 16)
-    _one_line_error(r, 'a checkpoint of the multilabel task, not regression')
+    _one_line_error(r, 'a run of the multilabel task, not regression', 'Resume with the same task')
 
 def test_a_damaged_metrics_file_is_named_on_resume(tiny, tmp_path):
     out = tmp_path/'ml'
