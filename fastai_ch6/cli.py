@@ -54,7 +54,8 @@ def _parser():
                    'accelerate processes); the number used is recorded in train_config.json and summary.json')
     t.add_argument('--valid-person', help='regression: the person (folder 01-24) held out for validation (default 13, as in the chapter); '
                    'recorded with the model, so evaluate uses it too')
-    t.add_argument('--n-items', type=_option('n_items'), help='train on a sample: rows of train.csv (multilabel) or frames per person (regression)')
+    t.add_argument('--n-items', type=_option('n_items'), help='multilabel: train on a seeded sample of this many rows of train.csv')
+    t.add_argument('--per-person', type=_option('per_person'), help='regression: train on the first this many frames of each person')
     t.add_argument('--resume', action='store_true', help='continue an interrupted training from its last complete epoch')
     t.add_argument('--overwrite', action='store_true', help='replace earlier results in --out')
     e = sub.add_parser('evaluate', help="print a saved model's metrics on a labelled folder", epilog=TRUST,
@@ -123,6 +124,10 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
     p = _parser(); a = p.parse_args(argv)
     if a.cmd == 'train' and a.task == 'multilabel' and a.valid_person is not None:
         p.error('--valid-person is for the regression task: multilabel data says which rows validate in the is_valid column of train.csv')
+    if a.cmd == 'train' and a.task == 'multilabel' and a.per_person is not None:
+        p.error('--per-person is for the regression task: multilabel samples rows of train.csv with --n-items')
+    if a.cmd == 'train' and a.task == 'regression' and a.n_items is not None:
+        p.error('--n-items is for the multilabel task: regression samples frames of each person with --per-person')
     with warnings.catch_warnings():
         warnings.showwarning = _one_line; _quiet_imports()
         from fastai_ch6.core import DataFormatError
@@ -132,14 +137,15 @@ def main(argv:list|None=None, # command-line arguments (default `sys.argv[1:]`)
         try:
             if a.cmd == 'train':
                 out = a.out or Path('ch6-output')/a.task
-                s = train_task(a.task, a.data, out, a.epochs, a.lr, a.size, a.bs, a.seed, a.n_items, a.resume, a.overwrite,
-                                 arch=a.arch, pretrained=a.pretrained, freeze_epochs=a.freeze_epochs, keep_frozen=a.keep_frozen, download_weights=a.download_weights,
-                                 threads=a.threads, **({} if a.valid_person is None else dict(valid_person=a.valid_person)))
+                s = train_task(a.task, data=a.data, out=out, epochs=a.epochs, lr=a.lr, size=a.size, bs=a.bs, seed=a.seed, n_items=a.n_items,
+                               per_person=a.per_person, resume=a.resume, overwrite=a.overwrite, arch=a.arch, pretrained=a.pretrained,
+                               freeze_epochs=a.freeze_epochs, keep_frozen=a.keep_frozen, download_weights=a.download_weights, threads=a.threads,
+                               **({} if a.valid_person is None else dict(valid_person=a.valid_person)))
                 if s: print(f"{a.task}: {summary_line(a.task, s)} on {s['n_valid']} validation images. Saved in {out}/")
-            elif a.cmd == 'evaluate': print(json.dumps(evaluate(a.model, a.data, a.split, a.bs, a.trust_pickle, a.valid_person), indent=1))
+            elif a.cmd == 'evaluate': print(json.dumps(evaluate(a.model, data=a.data, split=a.split, bs=a.bs, trust_pickle=a.trust_pickle, valid_person=a.valid_person), indent=1))
             elif a.cmd == 'predict':
-                df = predict(a.model, a.inputs, a.bs, a.thresh, a.trust_pickle)
-                if a.to: print(f"{len(df)} predictions written to {save_predictions(df, a.to, a.overwrite, model=a.model)}")
+                df = predict(a.model, inputs=a.inputs, bs=a.bs, thresh=a.thresh, trust_pickle=a.trust_pickle)
+                if a.to: print(f"{len(df)} predictions written to {save_predictions(df, a.to, overwrite=a.overwrite, model=a.model)}")
                 else: print(predictions_csv(df), end='')      # formulas in file names shown as text, as in a --to file
             elif a.cmd == 'demo': run_demo(a.out, a.overwrite)
             elif a.cmd == 'pretrain': _pretrain(a)

@@ -39,6 +39,7 @@ _CORES = os.cpu_count() or 1
 _OPTIONS = dict(epochs=(int, lambda v: 1 <= v <= 1000, 'train for at least 1 epoch and at most 1000'),
                 bs=(int, lambda v: v >= 2, 'a training batch needs at least 2 images (batch normalisation averages over it)'),
                 n_items=(int, lambda v: v >= 2, 'a sample needs at least 2 items'),
+                per_person=(int, lambda v: v >= 1, 'a sample needs at least 1 frame of each person'),
                 freeze_epochs=(int, lambda v: 0 <= v <= 1000, 'freeze the body for 0 to 1000 epochs'),
                 keep_frozen=(int, lambda v: v >= 0, 'keep 0 or more parameter groups frozen'),
                 size=(int, lambda v: 16 <= v <= 2048, 'an image size is 16 to 2048 px: below 16 the network has nothing left to see, above 2048 a batch no longer fits in memory'),

@@ -39,7 +39,7 @@ def run_demo(out:Path='ch6-output', # output folder: one sub-folder per task
         data = default_data(task)
         if task == 'multilabel': sample = sorted((data/'test').glob('*.jpg'))[:8]
         else: person = s['config']['valid_person']; sample = [f for f in biwi_frames(data) if f.parent.name == person][:8]
-        save_predictions(predict(out/task, sample), out/task/'predictions.csv', overwrite=True)
+        save_predictions(predict(out/task, inputs=sample), out/task/'predictions.csv', overwrite=True)
         lines.append(f"  {task:10} {summary_line(task, s)} on {s['n_valid']} validation images; trained in {time.time()-t:.0f} s "
                      f"on {s['config']['threads']} thread(s)")
     print(f"\nfastai_ch6 demo finished in {time.time()-t0:.0f} s. Validation results (multilabel: the course's pretrained body, "

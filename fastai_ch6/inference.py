@@ -11,15 +11,16 @@ import contextlib, csv, io, json, math, os, pickle, stat, tempfile, torch, warni
 import pandas as pd
 
 from PIL import Image
-from fastai.vision.all import L, Learner, Normalize, get_files, get_model, image_extensions, load_learner
+from fastai.vision.all import Learner, Normalize, get_files, get_model, image_extensions, load_learner
+from fastcore.foundation import L
 from pathlib import Path
 
 from .core import DataFormatError, OutputError, TASKS, atomic_write, check_option, read_json
 from .sources import biwi_head_pose
 from .images import open_rgb, small_images
 from .data import VALID_PERSON, VOC_CLASSES, biwi_frames, get_ctr, read_labels_csv
-from .runs import OutputExists, RESULT_FILES
-from .learners import check_data, check_run_options, default_data, frame_sizes, make_learner, resolve_arch, task_dls, unreadable_image
+from .runs import OutputExists, RESULT_FILES, RunInfo
+from .learners import (check_data, check_run_options, default_data, frame_sizes, make_learner, resolve_arch, task_dls, unreadable_image)
 from .train import multilabel_scores, regression_scores
 
 # %% ../nbs/17_inference.ipynb #6a3c55a4
@@ -55,7 +56,9 @@ def _model_info(fname):
     vocab = info.get('vocab')
     if info['task'] == 'multilabel' and not (isinstance(vocab, list) and all(isinstance(v, str) for v in vocab)):
         raise bad(f"vocab={vocab!r}: a multilabel model lists its classes")
-    if info.get('valid_person') is not None and not isinstance(info['valid_person'], str): raise bad(f"valid_person={info['valid_person']!r}: not a folder name such as {VALID_PERSON!r}")
+    person = info.get('valid_person')
+    if info['task'] == 'regression' and person is None: raise bad("key 'valid_person' is missing: a regression model names the person it was validated on")
+    if person is not None and not isinstance(person, str): raise bad(f"valid_person={person!r}: not a folder name such as {VALID_PERSON!r}")
     return info
 
 def load_weights(out:Path, # an output folder of `train_task` with `model.pth` and `model.json`
@@ -76,8 +79,7 @@ def load_weights(out:Path, # an output folder of `train_task` with `model.pth` a
         raise NotOurModel(f"{out/'model.pth'}: not the weights of this model ({str(e).splitlines()[0]}).") from None
     if weights.get('run_id') != info['run_id']:
         raise NotOurModel(f"{out}: model.pth and model.json come from different runs (an interrupted --overwrite?). Train again with --overwrite.")
-    learn.ch6_run_id, learn.ch6_config = info['run_id'], dict(size=info['size'], valid_person=info.get('valid_person'))
-    if info.get('thresh') is not None: learn.ch6_thresh = float(info['thresh'])
+    learn.ch6 = RunInfo(info['task'], info['run_id'], dict(size=info['size'], arch=info['arch'], valid_person=info.get('valid_person')), info.get('thresh'))
     return learn
 
 # %% ../nbs/17_inference.ipynb #58918a65
@@ -91,9 +93,20 @@ def _check_complete(learn, folder, files='model.pkl'):
     if files != 'model.pkl' and not summary.exists() and not (folder/'train_config.json').exists(): return   # no training here: a shared pair
     s = read_json(summary) if summary.exists() else None
     run = s.get('run_id') if isinstance(s, dict) else None
-    if run is None or run != getattr(learn, 'ch6_run_id', None):
+    if run is None or run != learn.ch6.run_id:
         raise NotOurModel(f"{folder}: {files} and summary.json do not come from the same finished run "
                           "(an interrupted --overwrite?). Train again with --overwrite.")
+
+# %% ../nbs/17_inference.ipynb #a616fc5a
+_BEFORE_RUNINFO = ('ch6_task', 'ch6_run_id', 'ch6_config', 'ch6_thresh', 'ch6_epoch0', 'ch6_n_epoch', 'ch6_frozen')
+
+def _pickled_run(learn):
+    "The `RunInfo` of an unpickled learner (an empty one if it has none); a model.pkl saved before `RunInfo` carries the same facts as separate `ch6_*` attributes."
+    d = vars(learn)
+    if not isinstance(d.get('ch6'), RunInfo) and d.get('ch6_task') in TASKS:
+        old = {k: d.pop(k, None) for k in _BEFORE_RUNINFO}
+        learn.ch6 = RunInfo(old['ch6_task'], old['ch6_run_id'], old['ch6_config'] or {}, old['ch6_thresh'])
+    return learn.ch6 if isinstance(d.get('ch6'), RunInfo) else RunInfo()
 
 # %% ../nbs/17_inference.ipynb #e8eaa9f3
 def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl`
@@ -110,15 +123,15 @@ def load_model(model:Path, # an output folder of `train_task`, or its `model.pkl
     if not fname.is_file(): raise FileNotFoundError(f"{fname}: no such model file. Pass the output folder of `ch6 train` or its model.pkl.")
     try: learn = load_learner(fname)                          # fastai warns that this unpickles: the warning is shown, not hidden
     except Exception as e: raise NotOurModel(f"{fname}: not a model saved by fastai_ch6 ({type(e).__name__}: {e}).") from None
-    if getattr(learn, 'ch6_task', None) not in TASKS:
+    if _pickled_run(learn).task not in TASKS:
         raise NotOurModel(f"{fname}: a fastai learner, but not one saved by fastai_ch6 (no task recorded). Train one with `ch6 train`.")
     _check_complete(learn, fname.parent)
     th = fname.parent/'thresholds.json'
-    if learn.ch6_task == 'multilabel' and th.exists():
+    if learn.ch6.task == 'multilabel' and th.exists():
         t = read_json(th)
         if not isinstance(t, dict): raise NotOurModel(f"{th}: a JSON {type(t).__name__}, not the thresholds written by `ch6 train`. Train again with --overwrite.")
-        if t.get('run_id') != learn.ch6_run_id: raise NotOurModel(f"{th}: written by another run than {fname.name}. Train again with --overwrite.")
-        try: learn.ch6_thresh = check_option('thresh', t.get('thresh'))          # the rule of --thresh
+        if t.get('run_id') != learn.ch6.run_id: raise NotOurModel(f"{th}: written by another run than {fname.name}. Train again with --overwrite.")
+        try: learn.ch6.thresh = check_option('thresh', t.get('thresh'))          # the rule of --thresh
         except ValueError as e: raise NotOurModel(f"{th}: {str(e).rstrip('.')}. Train again with --overwrite.") from None
     return learn
 
@@ -162,8 +175,14 @@ def _eight_bit(files):
         yield out
 
 # %% ../nbs/17_inference.ipynb #43ecb602
+def _threshold(learn, thresh=None):
+    "`thresh` if given, else the threshold chosen in training, else fastai's default 0.5 (a model saved without one)."
+    if thresh is not None: return thresh
+    return learn.ch6.thresh if learn.ch6.thresh is not None else 0.5
+
 def predict(model, # a `Learner` from `load_model`, or a path for it
             inputs, # image files and/or folders
+            *,
             bs:int=64, # images per batch
             thresh:float|None=None, # multi-label: probability threshold (default: the one chosen in training)
             trust_pickle:bool=False, # load the model from `model.pkl` (a pickle) instead of its weights; see `load_model`
@@ -172,12 +191,12 @@ def predict(model, # a `Learner` from `load_model`, or a path for it
     "Predict on `inputs` in batches: labels, the threshold and one probability column per class; or head centres in pixels of each image."
     check_run_options(bs=bs, thresh=thresh)
     learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
-    if thresh is not None and learn.ch6_task != 'multilabel':
-        raise ValueError(f"thresh={thresh}: a threshold is for multilabel models; this {learn.ch6_task} model predicts head centres. Leave out --thresh.")
+    if thresh is not None and learn.ch6.task != 'multilabel':
+        raise ValueError(f"thresh={thresh}: a threshold is for multilabel models; this {learn.ch6.task} model predicts head centres. Leave out --thresh.")
     files, _ = image_files(inputs)
     with _eight_bit(files) as items, learn.no_bar(): preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
-    if learn.ch6_task == 'multilabel':
-        thresh = thresh if thresh is not None else getattr(learn, 'ch6_thresh', 0.5)
+    if learn.ch6.task == 'multilabel':
+        thresh = _threshold(learn, thresh)
         vocab = list(learn.dls.vocab)
         rows = [dict(file=str(f), labels=' '.join(v for v, q in zip(vocab, p) if q > thresh), thresh=round(float(thresh), 4),
                      **{v: round(float(q), decimals) for v, q in zip(vocab, p)}) for f, p in zip(files, preds)]
@@ -229,27 +248,28 @@ def predictions_csv(df:pd.DataFrame, # from `predict`
 # %% ../nbs/17_inference.ipynb #d95f1138
 def _as_trained(learn, data, names):
     "The folder of PASCAL images `names` exactly as training validated on them: the resized cache at the model's size (it leaves out unreadable ones)."
-    size = getattr(learn, 'ch6_config', {}).get('size')
-    return small_images(data, size, names=names)/'train' if size else data/'train'
+    return small_images(data, learn.ch6.config['size'], names=names)/'train'
 
 # %% ../nbs/17_inference.ipynb #444f9851
 def evaluate(model, # a `Learner` from `load_model`, or a path for it
              data:Path|None=None, # a dataset in the task's format; default the task's dataset
+             *,
              split:str='valid', # 'valid': its validation part (is_valid / the validation person); 'all': every labelled image
              bs:int=64, # images per batch
              trust_pickle:bool=False, # load the model from `model.pkl` (a pickle) instead of its weights; see `load_model`
-             valid_person:str|None=None, # regression: the validation person; default the one the model was validated on (`VALID_PERSON` for older models)
+             valid_person:str|None=None, # regression: the validation person; default the one the model was validated on
             )->dict:
     "The lesson's metrics of a saved model on a labelled folder: mAP, F1, accuracy_multi; or centre error in px."
     learn = model if isinstance(model, Learner) else load_model(model, trust_pickle)
-    task = learn.ch6_task
+    task = learn.ch6.task
     if split not in ('valid', 'all'): raise ValueError(f"split={split!r}: use 'valid' or 'all'.")
     check_run_options(bs=bs)
     if task == 'multilabel' and valid_person is not None:
         raise ValueError(f"valid_person={valid_person}: a validation person is for regression models; this multilabel model validates on "
                          "the rows of train.csv whose is_valid is true. Leave out --valid-person.")
-    person = str(valid_person or getattr(learn, 'ch6_config', {}).get('valid_person') or VALID_PERSON)
-    data = check_data(task, data if data is not None else default_data(task), images=False, valid_person=person)   # unreadable images are skipped below
+    person = str(valid_person or learn.ch6.config['valid_person']) if task == 'regression' else None   # recorded with every regression model
+    data = check_data(task, data if data is not None else default_data(task), images=False,     # unreadable images are skipped below
+                      **({'valid_person': person} if person else {}))
     if task == 'multilabel':
         df = read_labels_csv(data/'train.csv', vocab=VOC_CLASSES)
         if split == 'valid': df = df[df.is_valid]
@@ -259,7 +279,7 @@ def evaluate(model, # a `Learner` from `load_model`, or a path for it
         targs = torch.tensor([[float(v in l.split()) for v in learn.dls.vocab] for l in df.labels])
         with _eight_bit(list(_as_trained(learn, data, list(df.fname))/df.fname)) as items, learn.no_bar():
             preds, _ = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs, num_workers=0))
-        return dict(n=len(df), **multilabel_scores(preds, targs, getattr(learn, 'ch6_thresh', 0.5)))
+        return dict(n=len(df), **multilabel_scores(preds, targs, _threshold(learn)))
     files = biwi_frames(data)
     if split == 'valid': files = files.filter(lambda f: f.parent.name == person)
     files, _ = image_files(files)

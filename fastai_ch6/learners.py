@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'FINE_TUNE', 'DEFAULT_ARCH', 'ARCHS', 'Arch', 'has_weights', 'task_arch', 'task_defaults',
-           'check_run_options', 'default_data', 'unreadable_image', 'check_data', 'WeightsUnavailable', 'resolve_arch',
-           'regression_shape', 'task_dls', 'frame_sizes', 'make_learner', 'task_learner', 'cpu_broadcast']
+           'check_run_options', 'check_sample', 'default_data', 'unreadable_image', 'check_data', 'WeightsUnavailable',
+           'resolve_arch', 'regression_shape', 'task_dls', 'frame_sizes', 'make_learner', 'task_learner',
+           'cpu_broadcast']
 
 # %% ../nbs/15_learners.ipynb #2e4dce1e
 import concurrent.futures, contextlib, os, torch
@@ -27,6 +28,7 @@ from .losses import BinaryCrossEntropy
 from .models import course_resnet, head_cnn, point_learner, pretrained_available, small_cnn
 from .metrics import multilabel_metrics
 from .regression import biwi_dls, center_error_metric, center_error_pct
+from .runs import RunInfo
 
 # %% ../nbs/15_learners.ipynb #a2a63c80
 DEFAULTS = dict(multilabel=dict(epochs=10, lr=3e-3, size=64, bs=64, freeze_epochs=0, keep_frozen=0),     # the small networks, from scratch
@@ -81,6 +83,19 @@ def check_run_options(**options):
     "Refuse impossible options (`epochs`, `lr`, `size`, `bs`, `thresh`...) before any work starts, naming the option; `None` means the default."
     for name, value in options.items():
         if value is not None: check_option(name, value)
+
+# %% ../nbs/15_learners.ipynb #d4a38391
+def check_sample(task:str, # 'multilabel' or 'regression'
+                 n_items:int|None=None, # multi-label: a seeded sample of this many rows of train.csv
+                 per_person:int|None=None, # regression: the first this many frames of each person
+                ):
+    "Refuse, in one line, the sample option of the other task: `n_items` is multi-label's, `per_person` regression's."
+    if _check_task(task) == 'regression' and n_items is not None:
+        raise ValueError(f"n_items={n_items}: a sample of rows of train.csv is for the multilabel task; regression samples frames "
+                         f"of each person: pass per_person={n_items} (--per-person) instead.")
+    if task == 'multilabel' and per_person is not None:
+        raise ValueError(f"per_person={per_person}: frames per person are for the regression task; multilabel samples rows "
+                         f"of train.csv: pass n_items={per_person} (--n-items) instead.")
 
 # %% ../nbs/15_learners.ipynb #fa6e1bde
 def default_data(task:str, # 'multilabel' or 'regression'
@@ -163,18 +178,20 @@ def task_dls(task:str, # 'multilabel' or 'regression'
              size:int|None=None, # image size (regression: the height, see `regression_shape`)
              bs:int|None=None, # batch size
              seed:int=42, # seed of the sample and the shuffling
-             n_items:int|None=None, # multi-label: a seeded sample of this many rows; regression: frames per person
+             n_items:int|None=None, # multi-label: a seeded sample of this many rows of train.csv
              fast:bool=True, # multi-label: read the images from the resized cache (`False`: resize from the originals)
              valid_person:str=VALID_PERSON, # regression: the person (folder) held out for validation
+             per_person:int|None=None, # regression: the first this many frames of each person
             )->DataLoaders:
     "The `DataLoaders` of `task` on `data`, the pipeline that training, evaluation and prediction share."
-    d = DEFAULTS[_check_task(task)]
+    check_sample(task, n_items, per_person)
+    d = DEFAULTS[task]
     size, bs = size or d['size'], bs or d['bs']
     set_seed(seed, reproducible=True)                    # before the DataLoaders: they draw their shuffling seed when made
     if task == 'multilabel':
         return pascal_dls(path=data, size=size, bs=bs, seed=seed, n_items=n_items, fast=fast,
                           item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=Flip(), cache=fast)
-    return biwi_dls(data, size=regression_shape(size), bs=bs, seed=seed, per_person=n_items, valid_person=valid_person)
+    return biwi_dls(data, size=regression_shape(size), bs=bs, seed=seed, per_person=per_person, valid_person=valid_person)
 
 # %% ../nbs/15_learners.ipynb #cb091cbc
 def frame_sizes(files, # image files
@@ -198,7 +215,7 @@ def make_learner(task:str, # 'multilabel' or 'regression'
         frame = tuple(frame_sizes(dls.valid_ds.items[:1])[0].int().tolist())    # the frames' size, for errors in their pixels
         kw = dict(loss_func=MSELossFlat(), metrics=[center_error_metric(frame), center_error_pct(90, frame)])
     learn = arch.learner(task, dls, pretrained=pretrained, **kw)
-    learn.ch6_task = task
+    learn.ch6 = RunInfo(task)                            # what the main job adds to it: `RunInfo`, lesson 14
     return learn
 
 # %% ../nbs/15_learners.ipynb #d5a73faf
@@ -207,16 +224,17 @@ def task_learner(task:str, # 'multilabel' or 'regression'
                  size:int|None=None, # image size (regression: the height, see `regression_shape`)
                  bs:int|None=None, # batch size
                  seed:int=42, # seed of the split sample, the initial weights and the shuffling
-                 n_items:int|None=None, # multi-label: a seeded sample of this many rows; regression: frames per person
+                 n_items:int|None=None, # multi-label: a seeded sample of this many rows of train.csv
                  arch=None, # see `resolve_arch`; `None`: the task's `DEFAULT_ARCH`
                  pretrained:bool=True, # start from pretrained weights (not for 'small'; the course's body loads offline)
                  download_weights:bool=False, # allow downloading ImageNet weights
                  valid_person:str=VALID_PERSON, # regression: the person (folder) held out for validation
+                 per_person:int|None=None, # regression: the first this many frames of each person
                 )->Learner:
     "The `Learner` for `task` on `data`: the chapter's `vision_learner` with a pretrained `arch`, or the course's small network from scratch."
     arch = task_arch(task, arch)
     bs = bs or task_defaults(task, arch, pretrained)['bs']         # fine-tuning takes smaller batches than training from scratch
-    dls = task_dls(task, data, size, bs, seed, n_items, valid_person=valid_person)
+    dls = task_dls(task, data, size, bs, seed, n_items=n_items, valid_person=valid_person, per_person=per_person)
     return make_learner(task, dls, resolve_arch(arch, pretrained, download_weights), pretrained, seed)
 
 # %% ../nbs/15_learners.ipynb #9c0dab77

@@ -10,8 +10,9 @@ __all__ = ['CORPUS_STATS', 'small_cnn', 'SpatialSoftArgmax', 'point_head', 'head
 import importlib.resources, torch
 import torch.nn.functional as F
 
-from fastai.vision.all import (ConvLayer, DataLoaders, L, Learner, Normalize, create_vision_model, default_split, get_c, ifnone, model_meta, params, risinstance)
+from fastai.vision.all import (ConvLayer, DataLoaders, Learner, Normalize, create_vision_model, default_split, get_c, ifnone, model_meta, params, risinstance)
 from fastai.vision.models.xresnet import ResBlock, XResNet
+from fastcore.foundation import L
 from functools import partial
 from pathlib import Path
 from torch import nn

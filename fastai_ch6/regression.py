@@ -15,8 +15,9 @@ from functools import partial
 from pathlib import Path
 
 from .core import DataFormatError
+from .standins import FRAME_SIZE
 from .images import cache_items, open_rgb
-from .data import FRAME_SIZE, VALID_PERSON, biwi_frames, check_frame_size, check_valid_person, get_ctr
+from .data import VALID_PERSON, biwi_frames, check_frame_size, check_valid_person, get_ctr
 
 # %% ../nbs/11_regression.ipynb #cc2accc2
 def load_frame(fname:Path, # a JPEG frame

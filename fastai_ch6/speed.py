@@ -11,7 +11,8 @@ import contextlib, ctypes, functools, os, platform, time, torch
 
 from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.fp16 import MixedPrecision
-from fastai.vision.all import Callback, L, default_device, ifnone
+from fastai.vision.all import Callback, default_device, ifnone
+from fastcore.foundation import L
 from pathlib import Path
 
 # %% ../nbs/01_speed.ipynb #263a92be

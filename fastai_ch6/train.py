@@ -8,23 +8,25 @@ __all__ = ['MetricsCSV', 'CountBatches', 'TrainingDiverged', 'StopOnNonFinite', 
            'regression_scores']
 
 # %% ../nbs/16_train.ipynb #6682d470
-import contextlib, json, os, shutil, sys, tempfile, time, torch, uuid
+import contextlib, json, os, sys, tempfile, time, torch, uuid
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from fastai.vision.all import (Callback, CancelFitException, IN_NOTEBOOK, L, Learner, Normalize, Recorder, first, get_model, ifnone, num_distrib, rank_distrib, risinstance)
+from fastai.vision.all import (Callback, CancelFitException, IN_NOTEBOOK, Learner, Normalize, Recorder, first, get_model, ifnone, num_distrib, rank_distrib, risinstance)
+from fastcore.foundation import L
 from functools import partial
 from pathlib import Path
 from torch import Tensor
 
-from .core import DataFormatError, atomic_write, read_json
+from .core import DataFormatError, atomic_write
 from .speed import CPUMixedPrecision, KeepFreedMemory, cpu_speedups, default_threads, torch_threads
-from .data import FRAME_SIZE, VALID_PERSON
+from .standins import FRAME_SIZE
+from .data import VALID_PERSON
 from .metrics import accuracy_multi, f1_multi, mean_average_precision
 from .thresholds import THRESHOLDS, best_thresholds, sweep_thresholds
 from .regression import center_distances_px
-from .runs import ContinueRun, EpochCheckpoint, RESULT_FILES, global_epoch, load_checkpoint, output_lock, prepare_out
-from .learners import check_data, check_run_options, cpu_broadcast, default_data, frame_sizes, has_weights, make_learner, resolve_arch, task_arch, task_defaults, task_dls
+from .runs import (ContinueRun, EpochCheckpoint, after_interrupt, checkpoint_of, first_missing, global_epoch, load_checkpoint, output_lock, prepare_out, remove_unstarted, resume_config, run_info)
+from .learners import (check_data, check_run_options, check_sample, cpu_broadcast, default_data, frame_sizes, has_weights, make_learner, resolve_arch, task_arch, task_defaults, task_dls)
 
 # %% ../nbs/16_train.ipynb #7cb3fd8e
 class MetricsCSV(Callback):
@@ -83,7 +85,8 @@ class EpochLines(Callback):
     def after_epoch(self):
         if rank_distrib(): return
         vals = ', '.join(f"{n} {v:.4f}" for n, v in zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]) if isinstance(v, float))
-        n, frozen = getattr(self.learn, 'ch6_n_epoch', self.n_epoch), getattr(self.learn, 'ch6_frozen', False)
+        info = run_info(self.learn)
+        n, frozen = info.n_epoch or self.n_epoch, info.frozen
         print(f"epoch {global_epoch(self)+1}/{n}{' (body frozen)' if frozen else ''}: {vals} ({time.time()-self.t0:.0f} s)", flush=True)
         self.t0 = time.time()
 
@@ -120,15 +123,16 @@ def fine_tune_from(learn:Learner, # a learner with a pretrained body (`vision_le
                   ):
     "fastai's `Learner.fine_tune` — frozen epochs, then all layers (but `keep_frozen` groups) at discriminative rates — able to start at any epoch of the schedule."
     check_keep_frozen(learn, keep_frozen)
-    learn.ch6_n_epoch = freeze_epochs + epochs
+    info = run_info(learn)                       # where each fit sits in the schedule, for the callbacks
+    info.n_epoch = freeze_epochs + epochs
     train_bn = learn.train_bn
     if keep_frozen: _train_bn(learn, False)      # frozen means frozen: no gradient, so no backward pass, through the frozen layers
     try:
         if start < freeze_epochs:
-            learn.ch6_epoch0, learn.ch6_frozen = 0, True
+            info.epoch0, info.frozen = 0, True
             _freeze_to(learn, -1, keep_state=start > 0); learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, start_epoch=start, cbs=cbs)
             if any(getattr(cb, 'diverged', None) for cb in L(cbs)): return     # stopped: no second phase
-        learn.ch6_epoch0, learn.ch6_frozen = freeze_epochs, False
+        info.epoch0, info.frozen = freeze_epochs, False
         _freeze_to(learn, keep_frozen, keep_state=start > freeze_epochs)    # 0: unfreeze; the optimizer's state is kept when resuming this phase
         learn.fit_one_cycle(epochs, slice(base_lr/2/lr_mult, base_lr/2), pct_start=pct_start, div=div, start_epoch=max(0, start - freeze_epochs), cbs=cbs)
     finally:
@@ -150,7 +154,7 @@ def _results_plot(learn, fname):
     "Validation images with their targets and predictions, large enough to read (regression shows target and prediction side by side)."
     metrics, learn.metrics = learn.metrics, []              # show_results validates one batch: no metrics (and their warnings) on 9 images
     try:
-        if learn.ch6_task == 'multilabel': learn.show_results(max_n=9, figsize=(10, 10))
+        if learn.ch6.task == 'multilabel': learn.show_results(max_n=9, figsize=(10, 10))
         else: learn.show_results(max_n=6, nrows=3, ncols=2, figsize=(14, 8))
     finally: learn.metrics = metrics
     atomic_write(fname, lambda p: plt.gcf().savefig(p, format='png', dpi=80, bbox_inches='tight')); plt.close('all')
@@ -171,12 +175,14 @@ def _distributed(learn, gpu):
 def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI format)
                data:Path|None=None, # root of the dataset; default the task's dataset (the stand-in offline)
                out:Path='ch6-output', # folder for the model, thresholds, metrics and plots
+               *,
                epochs:int|None=None, # epochs (fine-tuning: with the body trainable but `keep_frozen` groups, after `freeze_epochs`); default: the course's
                lr:float|None=None, # peak learning rate (of the head when fine-tuning); `None`: chosen by `lr_find`
                size:int|None=None, # image size
                bs:int|None=None, # batch size
                seed:int=42, # random seed
-               n_items:int|None=None, # train on a sample (multi-label: rows; regression: frames per person)
+               n_items:int|None=None, # multi-label: train on a seeded sample of this many rows of train.csv
+               per_person:int|None=None, # regression: train on the first this many frames of each person
                resume:bool=False, # continue from the last complete epoch saved in `out`
                overwrite:bool=False, # replace earlier results in `out`
                quiet:bool=False, # no progress bar and table
@@ -191,18 +197,20 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
               )->dict:
     "Train `task` (the small network from scratch, or fine-tune a pretrained `arch` as the chapter does) with checkpoints; save model, thresholds, metrics and plots to `out`."
     arch = task_arch(task, arch)
+    check_sample(task, n_items, per_person)                         # the other task's sample option: refused, not reinterpreted
     pretrained = pretrained and has_weights(arch)
     d = task_defaults(task, arch, pretrained)
-    check_run_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen, seed=seed)
+    check_run_options(epochs=epochs, lr=lr, size=size, bs=bs, n_items=n_items, per_person=per_person, threads=threads, freeze_epochs=freeze_epochs, keep_frozen=keep_frozen, seed=seed)
     arch_fn = resolve_arch(arch, pretrained, download_weights)          # refuse weights that need the network before any work
-    cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed, n_items=n_items,
+    cfg = dict(task=task, epochs=ifnone(epochs, d['epochs']), lr=lr, size=size or d['size'], bs=bs or d['bs'], seed=seed,
+               **(dict(n_items=n_items) if task == 'multilabel' else dict(per_person=per_person)),
                arch=arch if isinstance(arch, str) else arch.__name__, pretrained=pretrained,
                freeze_epochs=ifnone(freeze_epochs, d['freeze_epochs']) if pretrained else 0,
                keep_frozen=ifnone(keep_frozen, d['keep_frozen']) if pretrained else 0,
                valid_person=str(valid_person) if task == 'regression' else None)
     data = check_data(task, data if data is not None else default_data(task), valid_person=valid_person)
     out, first = Path(out), not rank_distrib()
-    created = _first_missing(out)                            # the folder this run makes, if any: removed again if nothing is saved
+    created = first_missing(out)                            # the folder this run makes, if any: removed again if nothing is saved
     created = created or (None if (out/'.ch6.lock').exists() else out/'.ch6.lock')   # else the lock file it makes in an existing folder
     if first: prepare_out(out, overwrite=overwrite, resume=resume, **({'hint': hint} if hint else {}))
     _wait_for_everyone()                                     # the other processes start once the folder is ready
@@ -213,10 +221,10 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
             with torch_threads(threads):
                 return _train(data, out, dict(cfg, data=str(Path(data).resolve()), threads=threads), arch_fn, resume, quiet, run)
         except KeyboardInterrupt:
-            if first: raise TrainingInterrupted(_after_interrupt(out, created, run['id'], resume)) from None
+            if first: raise TrainingInterrupted(after_interrupt(out, created, run['id'], resume)) from None
             raise
         except BaseException:
-            if first and not resume: _remove_unstarted(out, created, run['id'])
+            if first and not resume: remove_unstarted(out, created, run['id'])
             raise
 
 # %% ../nbs/16_train.ipynb #6a6a7d43
@@ -225,55 +233,6 @@ def _wait_for_everyone():
     if num_distrib() > 1:
         from accelerate import PartialState
         PartialState(cpu=not torch.cuda.is_available()).wait_for_everyone()
-
-# %% ../nbs/16_train.ipynb #f15ebbf1
-def _first_missing(out):
-    "The highest folder of `out`'s path that does not exist yet (what `mkdir(parents=True)` will make), or `None`."
-    out = Path(out).absolute()
-    return next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
-
-def _checkpoint_of(out):
-    "The checkpoint in `out` (no weights loaded into anything), or `None` if there is none or it cannot be read."
-    try: state = torch.load(Path(out)/'checkpoint.pth', weights_only=True)
-    except Exception: return None
-    return state if isinstance(state, dict) else None
-
-def _written_by(fname, run_id):
-    "Whether `fname` (`train_config.json` or `metrics.csv`) was written by the run `run_id` alone."
-    try:
-        if fname.suffix == '.json': return json.loads(fname.read_text()).get('run_id') == run_id
-        ids = pd.read_csv(fname, dtype={'run_id': str}).get('run_id')
-        return ids is not None and (ids == run_id).all()
-    except Exception: return False
-
-def _remove_unstarted(out, created, run_id):   # `created`: the folder (or in an existing folder, the lock file) this run made
-    "After a failure before this run's first checkpoint, remove what this run wrote (never an earlier run's files), so that a plain re-run works."
-    if (_checkpoint_of(out) or {}).get('run_id') == run_id: return     # an epoch of this run is saved: --resume continues it
-    for f in ('train_config.json', 'metrics.csv'):
-        if _written_by(out/f, run_id): (out/f).unlink()
-    if created and created.name == '.ch6.lock': created.unlink(missing_ok=True)    # an existing folder: as it was
-    elif created and all(p.is_dir() or p.name == '.ch6.lock' for p in created.rglob('*')): shutil.rmtree(created, ignore_errors=True)
-
-def _after_interrupt(out, created, run_id, resume):
-    "After Ctrl-C: what is saved, in one line; if nothing of this run is, remove what it wrote."
-    ck = _checkpoint_of(out)
-    if ck and (ck.get('run_id') == run_id or (resume and not ck.get('run_id'))):
-        return f"Epoch {ck['epoch']+1} of {ck['n_epoch']} of this run is saved in {out}; continue with --resume."
-    _remove_unstarted(out, created, run_id)
-    earlier = out.is_dir() and any((out/f).exists() for f in RESULT_FILES)
-    return "Stopped before the first epoch of this run was saved: nothing of this run was kept" + (f"; {out} still holds the earlier results." if earlier else ".")
-
-# %% ../nbs/16_train.ipynb #40f2f5f7
-def _resume_config(out, config):
-    "The settings and run id of the interrupted run in `out`, refusing different settings (a learning rate left out is taken from it)."
-    if not (out/'checkpoint.pth').exists(): raise FileNotFoundError(f"{out/'checkpoint.pth'}: no checkpoint to resume from.")
-    old = read_json(out/'train_config.json') if (out/'train_config.json').exists() else {}
-    if old: old = {'keep_frozen': 0, **old}                       # runs from before `keep_frozen` trained every layer
-    if config['lr'] is None: config = dict(config, lr=old.get('lr'))
-    same = [k for k in config if k not in ('threads', 'bf16')]   # these change only the speed and the last digits
-    if old and {k: old.get(k) for k in same} != {k: config[k] for k in same}:
-        raise ValueError(f"{out}: the checkpoint was trained with {old}; resume with the same settings.")
-    return config, old.get('run_id')
 
 # %% ../nbs/16_train.ipynb #251bc1f6
 def _find_lr(learn):
@@ -290,8 +249,9 @@ def _find_lr(learn):
 # %% ../nbs/16_train.ipynb #ceb473e6
 def _train(data, out, config, arch, resume, quiet, run):
     task = config['task']
-    learn = make_learner(task, task_dls(task, data, config['size'], config['bs'], config['seed'], config['n_items'], valid_person=config['valid_person'] or VALID_PERSON),
-                         arch, config['pretrained'], config['seed'])
+    sample = {k: config[k] for k in ('n_items', 'per_person') if k in config}     # the task's own sample option
+    dls = task_dls(task, data, config['size'], config['bs'], config['seed'], valid_person=config['valid_person'] or VALID_PERSON, **sample)
+    learn = make_learner(task, dls, arch, config['pretrained'], config['seed'])
     learn.add_cbs(cpu_speedups(learn.dls.device))          # channels-last, and bfloat16 where the CPU has it (see the speed appendix); none on a GPU
     config['bf16'] = any(isinstance(cb, CPUMixedPrecision) for cb in learn.cbs)   # recorded: it changes the last digits
     if not len(learn.dls.train):
@@ -299,9 +259,9 @@ def _train(data, out, config, arch, resume, quiet, run):
     check_keep_frozen(learn, config['keep_frozen'])          # before lr_find and any training
     start, restore = 0, []
     if resume:
-        config, old_id = _resume_config(out, config)
+        config, old_id = resume_config(out, config)
         state = load_checkpoint(learn, out/'checkpoint.pth', old_id)      # refuses a checkpoint of another run
-        run['id'], start = old_id or state.get('run_id') or run['id'], state['epoch'] + 1
+        run['id'], start = old_id, state['epoch'] + 1
         if num_distrib() <= 1: restore = [ContinueRun(state, start)]   # each process draws its own random numbers: only one is saved
     if config['lr'] is None: config['lr'] = _find_lr(learn)
     counter, plain = CountBatches(), quiet or not (IN_NOTEBOOK or sys.stdout.isatty())   # a log file gets one line per epoch
@@ -326,7 +286,7 @@ def _train(data, out, config, arch, resume, quiet, run):
 
 def _forget(out, resume, run_id):
     "A diverged run cannot be resumed: its own checkpoint (never an earlier run's) goes, so that the cleanup after the failure leaves nothing of it."
-    if not resume and not rank_distrib() and (_checkpoint_of(out) or {}).get('run_id') == run_id: (out/'checkpoint.pth').unlink()
+    if not resume and not rank_distrib() and (checkpoint_of(out) or {}).get('run_id') == run_id: (out/'checkpoint.pth').unlink()
 
 # %% ../nbs/16_train.ipynb #100922df
 def _end_distributed():
@@ -342,11 +302,12 @@ def save_weights(learn:Learner, # a trained learner of `train_task`
                 ):
     "Save the model as plain weights (`model.pth`) and what rebuilds it (`model.json`): a pair that loads without unpickling any code."
     norm = first(learn.dls.after_batch.fs.filter(risinstance(Normalize)))
-    info = dict(task=learn.ch6_task, run_id=learn.ch6_run_id, size=learn.ch6_config['size'], thresh=getattr(learn, 'ch6_thresh', None),
-                vocab=list(learn.dls.vocab) if learn.ch6_task == 'multilabel' else None, arch=learn.ch6_config['arch'],
+    run = learn.ch6
+    info = dict(task=run.task, run_id=run.run_id, size=run.config['size'], thresh=run.thresh,
+                vocab=list(learn.dls.vocab) if run.task == 'multilabel' else None, arch=run.config['arch'],
                 normalize=[norm.mean.flatten().tolist(), norm.std.flatten().tolist()] if norm is not None else None,
-                valid_person=learn.ch6_config.get('valid_person'), format=2)
-    atomic_write(out/'model.pth', partial(torch.save, dict(run_id=learn.ch6_run_id, model=get_model(learn.model).state_dict())))
+                valid_person=run.config.get('valid_person'), format=2)
+    atomic_write(out/'model.pth', partial(torch.save, dict(run_id=run.run_id, model=get_model(learn.model).state_dict())))
     atomic_write(out/'model.json', lambda p: p.write_text(json.dumps(info, indent=1)))
 
 # %% ../nbs/16_train.ipynb #93a8f88e
@@ -357,7 +318,7 @@ def _finish(learn, task, out, config):
         raise TrainingDiverged(f"training diverged: {int((~torch.isfinite(preds)).sum())} validation predictions are NaN or infinite. "
                                "Train again with a lower --lr (for example a tenth).")
     summary = dict(config=config, n_valid=len(targs), run_id=config['run_id'])
-    learn.ch6_run_id, learn.ch6_config = config['run_id'], config
+    learn.ch6.run_id, learn.ch6.config = config['run_id'], config
     if task == 'multilabel':
         thresh, per_class = best_thresholds(preds, targs, metric='f1')
         vocab = list(learn.dls.vocab)
@@ -365,7 +326,7 @@ def _finish(learn, task, out, config):
             dict(thresh=thresh, per_class=dict(zip(vocab, map(float, per_class))), metric='f1', run_id=config['run_id']), indent=1)))
         summary.update(multilabel_scores(preds, targs, thresh))
         _threshold_plot(preds, targs, thresh, out/'threshold_curve.png')
-        learn.ch6_thresh = thresh
+        learn.ch6.thresh = thresh
     else:
         summary.update(regression_scores(preds, targs, frame_sizes(learn.dls.valid_ds.items)))
     _results_plot(learn, out/'show_results.png')

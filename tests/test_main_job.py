@@ -43,8 +43,9 @@ def test_train_saves_everything_and_prints_a_summary(trained):
     assert all(0 <= v <= 1 for v in th['per_class'].values())
     safe = load_model(out)                                                           # model.pth + model.json
     with pytest.warns(UserWarning, match='insecure pickle'): pickled = load_model(out, trust_pickle=True)   # model.pkl
-    assert json.loads((out/'model.json').read_text())['run_id'] == run_id and safe.ch6_run_id == run_id
-    assert list(safe.dls.vocab) == VOC_CLASSES and safe.ch6_thresh == th['thresh'] == pickled.ch6_thresh
+    assert json.loads((out/'model.json').read_text())['run_id'] == run_id and safe.ch6.run_id == pickled.ch6.run_id == run_id
+    assert list(safe.dls.vocab) == VOC_CLASSES and safe.ch6.thresh == th['thresh'] == pickled.ch6.thresh
+    assert safe.ch6.task == pickled.ch6.task == 'multilabel' and safe.ch6.config['size'] == pickled.ch6.config['size'] == 64
     x = torch.rand(2, 3, 64, 64)
     safe.model.eval(); pickled.model.eval()
     with torch.no_grad(): assert torch.allclose(safe.model(x), pickled.model(x))    # the same weights in both files

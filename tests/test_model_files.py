@@ -112,7 +112,7 @@ def test_the_shared_pair_loads_on_its_own(run, tiny, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout == ch6_here('predict', run, tiny/'test').stdout       # the same predictions, at the same threshold
     learn = load_model(pair)
-    assert learn.ch6_task == 'multilabel' and learn.ch6_thresh == json.loads((run/'thresholds.json').read_text())['thresh']
+    assert learn.ch6.task == 'multilabel' and learn.ch6.thresh == json.loads((run/'thresholds.json').read_text())['thresh']
     r = ch6_here('evaluate', pair, '--data', tiny)
     assert r.returncode == 0 and json.loads(r.stdout)['mAP'] == json.loads((run/'summary.json').read_text())['mAP'], r.stderr[-2000:]
 
@@ -206,6 +206,30 @@ def test_a_regression_pair_loads_on_its_own(reg_run, tiny_biwi, tmp_path):
     for f in ('model.pth', 'model.json'): shutil.copy(reg_run/f, pair/f)
     r = ch6_here('predict', pair, tiny_biwi/'13')
     assert r.returncode == 0 and r.stdout == ch6_here('predict', reg_run, tiny_biwi/'13').stdout, r.stderr[-2000:]
+
+def test_a_regression_model_json_without_its_validation_person_is_refused(reg_run, tiny_biwi, tmp_path):
+    "Every regression model.json names the person it was validated on; one without it is not guessed to be person 13."
+    out = _copy(reg_run, tmp_path)
+    info = json.loads((out/'model.json').read_text()); assert info['valid_person'] == '13'
+    del info['valid_person']; (out/'model.json').write_text(json.dumps(info))
+    _one_line_error(ch6_here('evaluate', out, '--data', tiny_biwi), f"{out/'model.json'}: key 'valid_person' is missing", 'Restore the model.json')
+
+def test_a_model_pkl_saved_before_run_info_still_loads(run, tiny, tmp_path):
+    "A model.pkl whose learner carries the run's facts as separate `ch6_*` attributes (as the course saved them before `RunInfo`) loads with them in `learn.ch6`."
+    import warnings
+    from fastai.vision.all import load_learner
+    from fastai_ch6.inference import load_model
+    out = _copy(run, tmp_path)
+    with warnings.catch_warnings(): warnings.simplefilter('ignore'); learn = load_learner(out/'model.pkl')
+    info = vars(learn).pop('ch6')
+    learn.ch6_task, learn.ch6_run_id, learn.ch6_config, learn.ch6_thresh = info.task, info.run_id, info.config, info.thresh
+    learn.ch6_epoch0, learn.ch6_n_epoch, learn.ch6_frozen = 1, 2, False                  # as `fine_tune_from` left them
+    learn.path = out; learn.export('model.pkl')
+    with pytest.warns(UserWarning, match='insecure pickle'): old = load_model(out, trust_pickle=True)
+    assert (old.ch6.task, old.ch6.run_id, old.ch6.config, old.ch6.thresh) == (info.task, info.run_id, info.config, info.thresh)
+    assert not [k for k in vars(old) if k.startswith('ch6_')]
+    r = ch6_here('predict', out, tiny/'test', '--trust-pickle')
+    assert r.returncode == 0 and r.stdout == ch6_here('predict', run, tiny/'test').stdout, r.stderr[-2000:]
 
 @pytest.mark.parametrize('lr', [1e10, 1e6])   # 1e6: on this machine the first epoch is saved, and the second diverges in its validation
 def test_a_huge_learning_rate_says_training_diverged_and_leaves_nothing(lr, tiny, tmp_path):

@@ -72,6 +72,25 @@ def test_a_checkpoint_of_another_run_is_not_resumed(finished, tiny, tmp_path):
                     'checkpoint.pth', 'another run')
     assert _files(b) == before
 
+def test_a_checkpoint_without_a_run_id_is_not_resumed(finished, tiny, tmp_path):
+    "Every checkpoint of ours records its run; one without is refused like another run's, never adopted."
+    out = tmp_path/'ml'; shutil.copytree(finished, out)
+    state = torch.load(out/'checkpoint.pth', weights_only=True); del state['run_id']; torch.save(state, out/'checkpoint.pth')
+    before = _files(out)
+    _one_line_error(ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, *FAST, '--resume'),
+                    'checkpoint.pth', 'without a run id', '--overwrite')
+    assert _files(out) == before
+
+@pytest.mark.parametrize('key', ['keep_frozen', 'run_id'])
+def test_a_run_whose_settings_lack_a_key_is_not_resumed(key, finished, tiny, tmp_path):
+    "train_config.json without `keep_frozen` is not read as keep_frozen=0, and without its run id the checkpoint cannot be matched: both refused."
+    out = tmp_path/'ml'; shutil.copytree(finished, out)
+    cfg = json.loads((out/'train_config.json').read_text()); del cfg[key]; (out/'train_config.json').write_text(json.dumps(cfg))
+    before = _files(out)
+    expect = 'resume with the same settings' if key == 'keep_frozen' else "train_config.json: missing, or without the run's id"
+    _one_line_error(ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, *FAST, '--resume'), expect)
+    assert _files(out) == before
+
 def test_metrics_of_another_run_are_not_kept_on_resume(tmp_path):
     "A kill between an epoch's metrics row and its checkpoint: the resumed run keeps only its own rows."
     from fastai_ch6.train import MetricsCSV

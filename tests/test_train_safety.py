@@ -31,6 +31,9 @@ def test_options_are_checked_before_anything_heavy_is_imported():
     (['train', 'multilabel', '--epochs', 'ten'], "'ten' is not a number"),
     (['predict', 'm', 'x.jpg', '--thresh', '2'], 'thresh=2'),
     (['train', 'multilabel', '--valid-person', '05'], '--valid-person is for the regression task'),
+    (['train', 'regression', '--n-items', '10'], '--n-items is for the multilabel task: regression samples frames of each person with --per-person'),
+    (['train', 'multilabel', '--per-person', '10'], '--per-person is for the regression task: multilabel samples rows of train.csv with --n-items'),
+    (['train', 'regression', '--per-person', '0'], 'per-person=0: a sample needs at least 1 frame of each person'),
 ])
 def test_impossible_options_are_refused_in_one_line(args, expect, tmp_path):
     r = ch6_here(*args, cwd=tmp_path)
@@ -95,13 +98,13 @@ def test_files_of_two_runs_are_never_used_together(run, tiny, tmp_path):
     (out/'summary.json').unlink()                                         # a run that never finished
     _one_line_error(ch6_here('evaluate', out, '--data', tiny), 'do not come from the same finished run')
 
-def test_a_hostile_checkpoint_is_refused_without_running_it(tiny, tmp_path):
+def test_a_hostile_checkpoint_is_refused_without_running_it(run, tiny, tmp_path):
     out, marker = tmp_path/'ml', tmp_path/'pwned'
-    out.mkdir()
+    out.mkdir(); shutil.copy(run/'train_config.json', out)              # a run's settings, so that resuming reads the checkpoint
     class Hostile:
         def __reduce__(self): return (os.system, (f'touch {marker}',))
     (out/'checkpoint.pth').write_bytes(pickle.dumps({'model': Hostile(), 'opt': {}, 'epoch': 0, 'n_epoch': 2}))
-    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 2, '--resume')
+    r = ch6_here('train', 'multilabel', '--lr', '1e-2', '--data', tiny, '--out', out, '--epochs', 1, '--resume')
     _one_line_error(r, 'not a checkpoint of ours')
     assert not marker.exists()
 
@@ -185,9 +188,10 @@ def test_a_log_gets_one_line_per_epoch(tiny, tmp_path):
     assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout + r.stderr            # no redrawn progress bars
 
 def test_resuming_with_the_other_tasks_checkpoint_says_so(run, tiny_biwi, tmp_path):
-    out = tmp_path/'reg'; out.mkdir(); shutil.copy(run/'checkpoint.pth', out/'checkpoint.pth')
+    out = tmp_path/'reg'; out.mkdir()
+    for f in ('checkpoint.pth', 'train_config.json'): shutil.copy(run/f, out/f)
     r = ch6_here('train', 'regression', '--lr', '1e-2', '--data', tiny_biwi, '--out', out, '--epochs', 2, '--resume', '--bs', 16)
-    _one_line_error(r, 'a checkpoint of the multilabel task, not regression')
+    _one_line_error(r, 'a run of the multilabel task, not regression', 'Resume with the same task')
 
 def test_a_damaged_metrics_file_is_named_on_resume(tiny, tmp_path):
     out = tmp_path/'ml'
