@@ -62,6 +62,7 @@ def book_cells(nb, epochs_cut=False):
                                                       f"is this fastbook's 06_multicat.ipynb? (the runner substitutes it by exact text)")
     for i, c in code:
         c.metadata['book_chapter'] = dict(role='book', book_cell=i)
+        c.outputs, c.execution_count = [], None                   # the book's printed outputs are not this run's
         lines, kept = c.source.split('\n'), []
         for line in lines:
             if line.lstrip().startswith('!') or line.strip() == DROPPED_CALL: changes.append(dict(book_cell=i, dropped=line)); continue

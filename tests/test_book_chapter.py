@@ -16,7 +16,7 @@ BOOK_LIKE = [  # the shapes of the book's cells that the runner changes, and som
                   "learn.fine_tune(3, base_lr=3e-3, freeze_epochs=4)"),
     new_code_cell("path = untar_data(URLs.BIWI_HEAD_POSE)"),
     new_code_cell("lr = 1e-2\nlearn.fine_tune(3, lr)"),
-    new_code_cell("math.sqrt(0.0001)")]
+    new_code_cell("math.sqrt(0.0001)", outputs=[nbformat.v4.new_output('execute_result', {'text/plain': '0.01'}, execution_count=7)], execution_count=7)]
 
 def book_like(drop=None):
     nb = new_notebook(cells=[nbformat.from_dict(json.loads(json.dumps(c))) for c in BOOK_LIKE])
@@ -42,7 +42,7 @@ def test_substitutions(tmp_path):
     assert src[6] == 'path = biwi_head_pose()'
     assert src[7] == 'lr = 1e-2\nlearn.fine_tune(3, lr)'
     assert rest[8].metadata['book_chapter'] == dict(role='measure', task='biwi') and 'center_distances_px' in src[8]
-    assert src[9] == 'math.sqrt(0.0001)'
+    assert src[9] == 'math.sqrt(0.0001)' and rest[9].outputs == [] and rest[9].execution_count is None   # the book's outputs are not this run's
     book = [c for c in rest if c.cell_type == 'code' and c.metadata['book_chapter']['role'] == 'book']
     assert [c.metadata['book_chapter']['book_cell'] for c in book] == [0, 2, 3, 4, 5, 6, 7]
     assert not any('fastai_ch6' in c.source for c in book)            # nothing of the course in the book's cells
