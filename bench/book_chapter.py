@@ -25,10 +25,14 @@ They write `measurements.json` into the output folder.
 `--epochs-cut` is a quick check of this runner only: it replaces the book's epochs by 1 frozen + 1 unfrozen epoch
 (both tasks); its figures are not the book's and the table says so.
 
-The notebook runs in a real Jupyter kernel (nbclient), one cell at a time, errors allowed (the book's cell
-`x,y = dsets.train[0]` on a bare `DataBlock()` fails with current fastai: fastbook issue 627); each cell is timed and
-its error, if any, recorded. Written into `--out` (default: a new temporary folder; an existing folder must be empty):
+The notebook runs in a real Jupyter kernel (nbclient), one cell at a time, errors allowed: with fastai 2.8 the book's
+`loss = loss_func(activs, y)` cell raises (`TypeError: no implementation found for
+'torch.nn.functional.binary_cross_entropy_with_logits'` on a `TensorImage` and a `TensorMultiCategory`), as it does
+upstream, and the cells after it do not need it. Each cell is timed and its error, if any, recorded. Written into `--out` (default: a new temporary folder; an existing folder must be empty):
 the executed notebook, `table.md` (cell, first line, seconds, error; totals; results) and `results.json`.
+
+Needs the book's own package, `fastbook` (what the book's first cell installs: `pip install fastbook`), and nbclient
+with ipykernel (the dev extra brings them).
 
 Run: python bench/book_chapter.py PATH/TO/fastbook/06_multicat.ipynb [--out DIR] [--weights PTH] [--epochs-cut] [--timeout S]
 """
