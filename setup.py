@@ -29,6 +29,7 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 lessons_requirements = (cfg.get('lessons_requirements') or '').split()
 colab_requirements = (cfg.get('colab_requirements') or '').split()
+book_requirements = (cfg.get('book_requirements') or '').split()
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -42,7 +43,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'lessons': lessons_requirements, 'colab': colab_requirements },
+    extras_require={ 'dev': dev_requirements, 'lessons': lessons_requirements, 'colab': colab_requirements, 'book': book_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -31,8 +31,9 @@ The notebook runs in a real Jupyter kernel (nbclient), one cell at a time, error
 upstream, and the cells after it do not need it. Each cell is timed and its error, if any, recorded. Written into `--out` (default: a new temporary folder; an existing folder must be empty):
 the executed notebook, `table.md` (cell, first line, seconds, error; totals; results) and `results.json`.
 
-Needs the book's own package, `fastbook` (what the book's first cell installs: `pip install fastbook`), and nbclient
-with ipykernel (the dev extra brings them).
+Needs the book's own package, `fastbook` (what the book's first cell installs), and nbclient with ipykernel:
+`pip install -c constraints.txt -e ".[dev,book]"`. fastbook is an extra of its own, `book`, not part of `dev`: it brings
+Hugging Face's transformers and datasets, which no test needs.
 
 Run: python bench/book_chapter.py PATH/TO/fastbook/06_multicat.ipynb [--out DIR] [--weights PTH] [--epochs-cut] [--timeout S]
 """

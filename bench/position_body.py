@@ -1,0 +1,132 @@
+"""Can the course's body tell the chapter's pooling head *where*? The book's regression recipe on body variants (issue: the book's code as printed).
+
+    FASTAI_CH6_DATA=synthetic python bench/position_body.py                    # all three bodies, seed 42
+    FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --seeds 42 1 2
+
+Each body gets exactly the chapter's cell, on the full BIWI stand-in at 120x160 (`biwi_dls`, batches of 64, person 13 held out):
+`vision_learner(dls, arch, y_range=(-1, 1))` then `learn.fine_tune(3, 1e-2)`. The bodies:
+
+- `shipped`: `course_resnet` with the shipped weights, as `ch6 demo` and the lessons use it;
+- `points`: the same weights, and beside the last two stages a *point branch* (`WithPoints`): from the body's 1/8 grid, a
+  `ConvLayer`, a 1x1 convolution to 16 score maps and `SpatialSoftArgmax`, so 16 (x, y) positions; they are broadcast over
+  the last grid as 32 more channels, so that fastai's `AdaptiveConcatPool2d` hands the head the positions themselves
+  (the idea of the spatial soft-argmax "feature points" of Levine, Finn et al., JMLR 2016). The branch starts from random weights;
+- `points-pretrained`: the `points` body after `--pre-epochs` one-cycle epochs on `--pre-images` pictures of the shapes
+  corpus (`shapes_corpus`'s drawing, formula-made, disjoint from both stand-ins), whose target is the shapes' classes
+  (`shared_cross_entropy`) plus, through the pooled head, the box of the largest shape and the box around all of them (MSE x 4).
+
+Prints, per body and seed, the mean and 90th percentile of the centre error in pixels of the 640x480 frame and the seconds
+of `fine_tune`; then medians. Always guessing the training frames' average centre scores 79 px. Threads: `--threads` (2).
+Nothing here changes the package: the bodies are built in this script, to measure before choosing.
+"""
+import argparse, os, statistics, time, warnings
+warnings.filterwarnings('ignore')
+os.environ.setdefault('FASTAI_CH6_DATA', 'synthetic')
+import numpy as np, torch, torch.nn.functional as F
+from torch import nn
+from PIL import Image, ImageDraw
+from fastai.vision.all import ConvLayer, L, ResBlock, TensorImage, model_meta, params, set_seed, vision_learner
+from fastai.vision.models.xresnet import XResNet
+from fastai_ch6.speed import torch_threads
+from fastai_ch6.models import CORPUS_STATS, SpatialSoftArgmax, course_resnet, load_body
+from fastai_ch6.corpus import corpus_dls, dead_leaves, draw_shape, shape_class, shared_cross_entropy, _outline, _turn
+from fastai_ch6.regression import biwi_dls, center_distances_px
+from fastai_ch6.learners import default_data
+
+class WithPoints(nn.Module):
+    "The body's last two stages, and beside them `k` soft-argmax positions read from the 1/8 grid they start from."
+    def __init__(self, stage3, stage4, ni=64, k=16, c=64):
+        super().__init__()
+        self.stage3, self.stage4 = stage3, stage4
+        self.points = nn.Sequential(ConvLayer(ni, c), nn.Conv2d(c, k, 1), SpatialSoftArgmax())
+    def forward(self, x):
+        f = self.stage4(self.stage3(x))
+        p = self.points(x).view(len(x), -1, 1, 1).expand(-1, -1, *f.shape[-2:]).to(f.dtype)
+        return torch.cat([f, p], 1)
+
+PRETRAINED = {}      # the points-pretrained body's state dict, once made, and whether `points_resnet` loads it
+USE = dict(pretrained_branch=False)
+
+def points_resnet(pretrained=False, n_out=1000, k=16, **kwargs):
+    "`course_resnet` (its shipped weights when `pretrained`) with a point branch beside stages 3 and 4."
+    layers = list(course_resnet(pretrained=pretrained).children())
+    m = nn.Sequential(*layers[:6], WithPoints(layers[6], layers[7], 64, k), *layers[8:11], nn.Linear(256 + 2*k, n_out))
+    if pretrained and USE['pretrained_branch']: nn.Sequential(*list(m.children())[:-4]).load_state_dict(PRETRAINED)
+    return m
+
+def _split(m): return L(m[0][:3], m[0][3:], m[1:]).map(params)
+model_meta[points_resnet] = dict(cut=-4, split=_split, stats=CORPUS_STATS)
+
+def shapes_with_boxes(n_images, n_classes=128, size=64, max_objects=3, sides=(14, 44), seed=0):
+    "`shapes_corpus`'s pictures, with targets: multi-hot classes, the largest shape's box and the box around all, in [-1, 1]."
+    rng, classes, S = np.random.default_rng([seed, 13]), [shape_class(seed, i) for i in range(n_classes)], 2*size
+    x, y = np.empty((n_images, size, size, 3), np.uint8), np.zeros((n_images, n_classes + 8), np.float32)
+    for p in range(n_images):
+        im = Image.new('RGB', (S, S)); draw = ImageDraw.Draw(im); dead_leaves(draw, S, rng); boxes = []
+        for c in rng.choice(n_classes, int(rng.integers(1, max_objects + 1)), replace=False):
+            side = rng.uniform(*sides)*2; cx, cy = rng.uniform(side*0.3, S - side*0.3, 2)
+            replay = np.random.default_rng(); replay.bit_generator.state = rng.bit_generator.state
+            draw_shape(draw, classes[c], cx, cy, side, rng)
+            mirror, tilt = (-1 if replay.random() < 0.5 else 1), _turn(replay.normal(0, 0.15))   # draw_shape's own draws
+            pts = np.concatenate([((_outline(k, w, h) @ (np.eye(2) if k == 'ellipse' else _turn(a)).T + [px, py])*[mirror, 1]) @ tilt.T*side + [cx, cy]
+                                  for k, px, py, w, h, a, _ in classes[c]]).clip(0, S)
+            y[p, c] = 1; boxes.append(np.r_[pts.min(0), pts.max(0)]/S*2 - 1)
+        b = np.stack(boxes); largest = b[((b[:, 2] - b[:, 0])*(b[:, 3] - b[:, 1])).argmax()]
+        y[p, n_classes:] = np.r_[largest, b[:, :2].min(0), b[:, 2:].max(0)]
+        x[p] = np.asarray(im.resize((size, size), Image.BILINEAR))
+    return TensorImage(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()), torch.from_numpy(y)
+
+def classes_and_boxes(n_classes, lam=4.):
+    def loss(out, targ):
+        out, targ = out.float().as_subclass(torch.Tensor), targ.float().as_subclass(torch.Tensor)
+        return shared_cross_entropy(out[:, :n_classes], targ[:, :n_classes]) + lam*F.mse_loss(out[:, n_classes:], targ[:, n_classes:])
+    return loss
+
+def pretrain_points(n_images, epochs, lr=1e-2, bs=128, n_classes=128):
+    x, y = shapes_with_boxes(n_images, n_classes)
+    set_seed(0)
+    learn = vision_learner(corpus_dls(x, y, bs, 0.1, 0), points_resnet, normalize=False, n_out=n_classes + 8,
+                           loss_func=classes_and_boxes(n_classes))
+    learn.unfreeze()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    preds, targs = learn.get_preds()
+    box_err = float((preds[:, n_classes:] - targs[:, n_classes:]).abs().mean())
+    PRETRAINED.update({k: v.detach().clone() for k, v in learn.model[0].state_dict().items()})
+    return box_err
+
+def book_cell(arch, seed, epochs=3):
+    "The chapter's regression cell, with `arch` for `resnet18`; returns the centre errors of person 13 and the seconds."
+    dls = biwi_dls(default_data('regression'), seed=seed)
+    set_seed(seed, reproducible=True)
+    learn = vision_learner(dls, arch, y_range=(-1, 1))
+    t = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fine_tune(epochs, 1e-2)
+    return center_distances_px(*learn.get_preds()), time.perf_counter() - t
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--bodies', nargs='+', default=['shipped', 'points', 'points-pretrained'], choices=['shipped', 'points', 'points-pretrained'])
+    ap.add_argument('--seeds', type=int, nargs='+', default=[42])
+    ap.add_argument('--pre-images', type=int, default=8000); ap.add_argument('--pre-epochs', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--epochs', type=int, default=3, help="fine_tune's unfrozen epochs (the chapter's: 3); more only to see where a body is headed")
+    a = ap.parse_args()
+    print(f'fine_tune({a.epochs}, 1e-2); cpus {os.cpu_count()}, threads {a.threads}, load average before {os.getloadavg()}', flush=True)
+    res = {b: [] for b in a.bodies}
+    with torch_threads(a.threads):
+        for body in a.bodies:
+            if body == 'points-pretrained' and not PRETRAINED:
+                t = time.perf_counter(); err = pretrain_points(a.pre_images, a.pre_epochs)
+                print(f'point branch pretrained: {a.pre_images} shapes pictures, {a.pre_epochs} epochs, {time.perf_counter()-t:.0f} s '
+                      f'with drawing; validation box error {err:.3f} (units of half the picture)', flush=True)
+            USE['pretrained_branch'] = body == 'points-pretrained'
+            for seed in a.seeds:
+                d, dt = book_cell(course_resnet if body == 'shipped' else points_resnet, seed, a.epochs)
+                res[body].append((float(d.mean()), float(d.quantile(.9)), dt))
+                print(f'{body:18s} seed {seed:3d}: mean {d.mean():6.2f} px, 90th percentile {d.quantile(.9):6.2f} px, fine_tune {dt:5.0f} s', flush=True)
+    print(f'load average after {os.getloadavg()}\nmedians over seeds {a.seeds}:')
+    for body, r in res.items():
+        print(f'  {body:18s} mean {statistics.median(m for m, _, _ in r):6.2f} px, 90th percentile {statistics.median(p for _, p, _ in r):6.2f} px, '
+              f'fine_tune {statistics.median(t for _, _, t in r):5.0f} s')
+
+if __name__ == '__main__': main()
