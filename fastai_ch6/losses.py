@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from collections import namedtuple
 from fastai.layers import SigmoidRange
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, MSELossFlat
-from fastai.torch_core import noop
+from fastai.torch_core import TensorBase, noop
 from functools import partial
 from torch import Tensor
 
@@ -34,8 +34,6 @@ def _softplus(x):
 # %% ../nbs/07_bce.ipynb #5a57d81b
 def plain(t):
     "A fastai typed tensor (`TensorImage`, `TensorMultiCategory`...) as a plain `torch.Tensor`; anything else unchanged."
-    from fastai.torch_core import TensorBase
-    import torch
     return t.as_subclass(torch.Tensor) if isinstance(t, TensorBase) else t
 
 # %% ../nbs/07_bce.ipynb #d254e555

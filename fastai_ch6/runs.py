@@ -58,11 +58,11 @@ def prepare_out(out:Path, # the output folder
 def output_lock(out:Path, # an output folder (it must exist)
                ):
     "Hold the lock of `out` for the `with` block: a second run into the same folder is refused at once, not mixed in."
-    try: lock = locked(Path(out)/'.ch6.lock', wait=False); lock.__enter__()
-    except BlockingIOError:
-        raise OutputExists(f"{out}: another run is writing to this folder right now. Wait for it to finish, or choose another --out.") from None
-    try: yield Path(out)
-    finally: lock.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        try: stack.enter_context(locked(Path(out)/'.ch6.lock', wait=False))
+        except BlockingIOError:
+            raise OutputExists(f"{out}: another run is writing to this folder right now. Wait for it to finish, or choose another --out.") from None
+        yield Path(out)
 
 # %% ../nbs/14_runs.ipynb #6b0d19e6
 @dataclass
