@@ -2,6 +2,7 @@
 
     FASTAI_CH6_DATA=synthetic python bench/position_body.py                    # all three bodies, seed 42
     FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --seeds 42 1 2
+    FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --wide     (also: --copies 8, --ps 0, --epochs 8)
 
 Each body gets exactly the chapter's cell, on the full BIWI stand-in at 120x160 (`biwi_dls`, batches of 64, person 13 held out):
 `vision_learner(dls, arch, y_range=(-1, 1))` then `learn.fine_tune(3, 1e-2)`. The bodies:
@@ -17,7 +18,8 @@ Each body gets exactly the chapter's cell, on the full BIWI stand-in at 120x160 
 
 Prints, per body and seed, the mean and 90th percentile of the centre error in pixels of the 640x480 frame and the seconds
 of `fine_tune`; then medians. Always guessing the training frames' average centre scores 79 px. Threads: `--threads` (2).
-Nothing here changes the package: the bodies are built in this script, to measure before choosing.
+Nothing here changes the package: the bodies are built in this script, to measure before choosing. The figures, and
+what they say, are on the maintainers page ("The book's own code on the course's body").
 """
 import argparse, os, statistics, time, warnings
 warnings.filterwarnings('ignore')
@@ -28,29 +30,30 @@ from PIL import Image, ImageDraw
 from fastai.vision.all import ConvLayer, L, ResBlock, TensorImage, model_meta, params, set_seed, vision_learner
 from fastai.vision.models.xresnet import XResNet
 from fastai_ch6.speed import torch_threads
-from fastai_ch6.models import CORPUS_STATS, SpatialSoftArgmax, course_resnet, load_body
+from fastai_ch6.models import CORPUS_STATS, SpatialSoftArgmax, course_resnet, point_head
 from fastai_ch6.corpus import corpus_dls, dead_leaves, draw_shape, shape_class, shared_cross_entropy, _outline, _turn
 from fastai_ch6.regression import biwi_dls, center_distances_px
 from fastai_ch6.learners import default_data
 
 class WithPoints(nn.Module):
     "The body's last two stages, and beside them `k` soft-argmax positions read from the 1/8 grid they start from."
-    def __init__(self, stage3, stage4, ni=64, k=16, c=64):
+    def __init__(self, stage3, stage4, ni=64, k=16, c=64, wide=False, copies=1):
         super().__init__()
-        self.stage3, self.stage4 = stage3, stage4
-        self.points = nn.Sequential(ConvLayer(ni, c), nn.Conv2d(c, k, 1), SpatialSoftArgmax())
+        self.stage3, self.stage4, self.copies = stage3, stage4, copies
+        self.points = point_head(ni, k, c) if wide else nn.Sequential(ConvLayer(ni, c), nn.Conv2d(c, k, 1), SpatialSoftArgmax())
     def forward(self, x):
         f = self.stage4(self.stage3(x))
-        p = self.points(x).view(len(x), -1, 1, 1).expand(-1, -1, *f.shape[-2:]).to(f.dtype)
+        p = self.points(x).repeat(1, self.copies).view(len(x), -1, 1, 1).expand(-1, -1, *f.shape[-2:]).to(f.dtype)
         return torch.cat([f, p], 1)
 
 PRETRAINED = {}      # the points-pretrained body's state dict, once made, and whether `points_resnet` loads it
-USE = dict(pretrained_branch=False)
+USE = dict(pretrained_branch=False, wide=False, copies=1)
 
 def points_resnet(pretrained=False, n_out=1000, k=16, **kwargs):
     "`course_resnet` (its shipped weights when `pretrained`) with a point branch beside stages 3 and 4."
     layers = list(course_resnet(pretrained=pretrained).children())
-    m = nn.Sequential(*layers[:6], WithPoints(layers[6], layers[7], 64, k), *layers[8:11], nn.Linear(256 + 2*k, n_out))
+    m = nn.Sequential(*layers[:6], WithPoints(layers[6], layers[7], 64, k, wide=USE['wide'], copies=USE['copies']), *layers[8:11],
+                      nn.Linear(256 + 2*k*USE['copies'], n_out))
     if pretrained and USE['pretrained_branch']: nn.Sequential(*list(m.children())[:-4]).load_state_dict(PRETRAINED)
     return m
 
@@ -94,11 +97,11 @@ def pretrain_points(n_images, epochs, lr=1e-2, bs=128, n_classes=128):
     PRETRAINED.update({k: v.detach().clone() for k, v in learn.model[0].state_dict().items()})
     return box_err
 
-def book_cell(arch, seed, epochs=3):
+def book_cell(arch, seed, epochs=3, ps=None):
     "The chapter's regression cell, with `arch` for `resnet18`; returns the centre errors of person 13 and the seconds."
     dls = biwi_dls(default_data('regression'), seed=seed)
     set_seed(seed, reproducible=True)
-    learn = vision_learner(dls, arch, y_range=(-1, 1))
+    learn = vision_learner(dls, arch, y_range=(-1, 1), **({} if ps is None else dict(ps=ps)))
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fine_tune(epochs, 1e-2)
     return center_distances_px(*learn.get_preds()), time.perf_counter() - t
@@ -109,10 +112,15 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[42])
     ap.add_argument('--pre-images', type=int, default=8000); ap.add_argument('--pre-epochs', type=int, default=2)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--copies', type=int, default=1, help='each position broadcast as this many channels, so that the head\'s dropout rarely drops them all')
+    ap.add_argument('--ps', type=float, default=None, help="the head's dropout (`vision_learner(ps=)`; not the chapter's cell: a diagnosis)")
+    ap.add_argument('--wide', action='store_true', help="the point branch looks wider before it scores: `point_head` (two dilated layers more)")
     ap.add_argument('--epochs', type=int, default=3, help="fine_tune's unfrozen epochs (the chapter's: 3); more only to see where a body is headed")
     a = ap.parse_args()
-    print(f'fine_tune({a.epochs}, 1e-2); cpus {os.cpu_count()}, threads {a.threads}, load average before {os.getloadavg()}', flush=True)
+    branch, dropout = 'point_head' if a.wide else 'ConvLayer + 1x1', "fastai's" if a.ps is None else a.ps
+    print(f'fine_tune({a.epochs}, 1e-2), point branch {branch}, copies {a.copies}, head dropout {dropout}; cpus {os.cpu_count()}, threads {a.threads}, load average before {os.getloadavg()}', flush=True)
     res = {b: [] for b in a.bodies}
+    USE['wide'], USE['copies'] = a.wide, a.copies
     with torch_threads(a.threads):
         for body in a.bodies:
             if body == 'points-pretrained' and not PRETRAINED:
@@ -121,7 +129,7 @@ def main():
                       f'with drawing; validation box error {err:.3f} (units of half the picture)', flush=True)
             USE['pretrained_branch'] = body == 'points-pretrained'
             for seed in a.seeds:
-                d, dt = book_cell(course_resnet if body == 'shipped' else points_resnet, seed, a.epochs)
+                d, dt = book_cell(course_resnet if body == 'shipped' else points_resnet, seed, a.epochs, a.ps)
                 res[body].append((float(d.mean()), float(d.quantile(.9)), dt))
                 print(f'{body:18s} seed {seed:3d}: mean {d.mean():6.2f} px, 90th percentile {d.quantile(.9):6.2f} px, fine_tune {dt:5.0f} s', flush=True)
     print(f'load average after {os.getloadavg()}\nmedians over seeds {a.seeds}:')
