@@ -2,7 +2,7 @@
 
     FASTAI_CH6_DATA=synthetic python bench/position_body.py                    # all three bodies, seed 42
     FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --seeds 42 1 2
-    FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --wide     (also: --copies 8, --ps 0, --epochs 8)
+    FASTAI_CH6_DATA=synthetic python bench/position_body.py --bodies points --wide     (also: --copies 8, --ps 0, --epochs 8, --branch-with-head, --k 1)
 
 Each body gets exactly the chapter's cell, on the full BIWI stand-in at 120x160 (`biwi_dls`, batches of 64, person 13 held out):
 `vision_learner(dls, arch, y_range=(-1, 1))` then `learn.fine_tune(3, 1e-2)`. The bodies:
@@ -47,17 +47,21 @@ class WithPoints(nn.Module):
         return torch.cat([f, p], 1)
 
 PRETRAINED = {}      # the points-pretrained body's state dict, once made, and whether `points_resnet` loads it
-USE = dict(pretrained_branch=False, wide=False, copies=1)
+USE = dict(pretrained_branch=False, wide=False, copies=1, branch_with_head=False, k=16)
 
-def points_resnet(pretrained=False, n_out=1000, k=16, **kwargs):
+def points_resnet(pretrained=False, n_out=1000, k=None, **kwargs):
     "`course_resnet` (its shipped weights when `pretrained`) with a point branch beside stages 3 and 4."
-    layers = list(course_resnet(pretrained=pretrained).children())
+    k, layers = k or USE['k'], list(course_resnet(pretrained=pretrained).children())
     m = nn.Sequential(*layers[:6], WithPoints(layers[6], layers[7], 64, k, wide=USE['wide'], copies=USE['copies']), *layers[8:11],
                       nn.Linear(256 + 2*k*USE['copies'], n_out))
     if pretrained and USE['pretrained_branch']: nn.Sequential(*list(m.children())[:-4]).load_state_dict(PRETRAINED)
     return m
 
-def _split(m): return L(m[0][:3], m[0][3:], m[1:]).map(params)
+def _split(m):
+    "`course_resnet`'s three groups; with `USE['branch_with_head']` the point branch trains with the head (frozen epoch included)."
+    if not USE['branch_with_head']: return L(m[0][:3], m[0][3:], m[1:]).map(params)
+    branch = set(map(id, params(m[0][6].points)))
+    return L([p for p in params(m[0][:3])], [p for p in params(m[0][3:]) if id(p) not in branch], params(m[0][6].points) + params(m[1:]))
 model_meta[points_resnet] = dict(cut=-4, split=_split, stats=CORPUS_STATS)
 
 def shapes_with_boxes(n_images, n_classes=128, size=64, max_objects=3, sides=(14, 44), seed=0):
@@ -112,15 +116,17 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[42])
     ap.add_argument('--pre-images', type=int, default=8000); ap.add_argument('--pre-epochs', type=int, default=2)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--k', type=int, default=16, help='positions the point branch gives')
+    ap.add_argument('--branch-with-head', action='store_true', help="the point branch in the head's parameter group: trained in the frozen epoch, at the head's rate")
     ap.add_argument('--copies', type=int, default=1, help='each position broadcast as this many channels, so that the head\'s dropout rarely drops them all')
     ap.add_argument('--ps', type=float, default=None, help="the head's dropout (`vision_learner(ps=)`; not the chapter's cell: a diagnosis)")
     ap.add_argument('--wide', action='store_true', help="the point branch looks wider before it scores: `point_head` (two dilated layers more)")
     ap.add_argument('--epochs', type=int, default=3, help="fine_tune's unfrozen epochs (the chapter's: 3); more only to see where a body is headed")
     a = ap.parse_args()
     branch, dropout = 'point_head' if a.wide else 'ConvLayer + 1x1', "fastai's" if a.ps is None else a.ps
-    print(f'fine_tune({a.epochs}, 1e-2), point branch {branch}, copies {a.copies}, head dropout {dropout}; cpus {os.cpu_count()}, threads {a.threads}, load average before {os.getloadavg()}', flush=True)
+    print(f'fine_tune({a.epochs}, 1e-2), point branch {branch}, copies {a.copies}, head dropout {dropout}, branch with the head {a.branch_with_head}, {a.k} positions; cpus {os.cpu_count()}, threads {a.threads}, load average before {os.getloadavg()}', flush=True)
     res = {b: [] for b in a.bodies}
-    USE['wide'], USE['copies'] = a.wide, a.copies
+    USE['wide'], USE['copies'], USE['branch_with_head'], USE['k'] = a.wide, a.copies, a.branch_with_head, a.k
     with torch_threads(a.threads):
         for body in a.bodies:
             if body == 'points-pretrained' and not PRETRAINED:
