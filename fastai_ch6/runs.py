@@ -198,7 +198,6 @@ def remove_unstarted(out:Path, # the run's output folder
 def after_interrupt(out:Path, # the run's output folder
                     created:Path|None, # what this run made (see `remove_unstarted`)
                     run_id:str, # the run's id
-                    resume:bool, # the run was resumed
                    )->str:
     "After Ctrl-C: what is saved, in one line; if nothing of this run is, remove what it wrote."
     ck = checkpoint_of(out)

@@ -221,7 +221,7 @@ def train_task(task:str, # 'multilabel' (PASCAL format) or 'regression' (BIWI fo
             with torch_threads(threads):
                 return _train(data, out, dict(cfg, data=str(Path(data).resolve()), threads=threads), arch_fn, resume, quiet, run)
         except KeyboardInterrupt:
-            if first: raise TrainingInterrupted(after_interrupt(out, created, run['id'], resume)) from None
+            if first: raise TrainingInterrupted(after_interrupt(out, created, run['id'])) from None
             raise
         except BaseException:
             if first and not resume: remove_unstarted(out, created, run['id'])
