@@ -8,7 +8,7 @@ __all__ = ['RESULT_FILES', 'OutputExists', 'refuse_results', 'prepare_out', 'out
            'after_interrupt', 'resume_config']
 
 # %% ../nbs/14_runs.ipynb #3ee01f96
-import contextlib, json, os, pickle, shutil, torch
+import contextlib, json, os, pickle, random, shutil, torch
 import numpy as np
 import pandas as pd
 
@@ -89,8 +89,6 @@ def global_epoch(cb:Callback, # a callback during training
     return run_info(cb.learn).epoch0 + cb.epoch
 
 # %% ../nbs/14_runs.ipynb #e9ddfbb4
-import random
-
 def _loader_rngs(learn):
     "Each `DataLoader`'s own generator (`None` for one without, such as `accelerate`'s `DistributedDL`)."
     return [getattr(dl, 'rng', None) for dl in learn.dls.loaders]
